@@ -1,0 +1,35 @@
+# Two commands on a fresh machine: `make run` (the quick leaderboard suite) and `make test`.
+# Both create .venv and install what they need; torch==2.13.0 is installed first, before
+# anything that depends on it, because any other version downloads gigabytes.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench lint format clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[baselines,leaderboard,dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m leaderboard.run --suite quick
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) -m pytest tests/benchmarks -m benchmark --benchmark-only -s
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .benchmarks

@@ -1,0 +1,71 @@
+"""The conformance suite over every registered id (Gymnasium's tests/envs/test_envs.py style)."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import vlagent_envs
+from vlagent_envs.testing import CHECKS, check_action
+
+ENV_IDS = vlagent_envs.registered_ids()
+
+
+def test_every_family_registers_ids() -> None:
+    assert {
+        "VLAgent/GymCards-NumberLine-v0",
+        "VLAgent/GymCards-EZPoints-v0",
+        "VLAgent/GymCards-Points24-v0",
+        "VLAgent/GymCards-Blackjack-v0",
+    } <= set(ENV_IDS)
+
+
+@pytest.mark.parametrize("check", list(CHECKS))
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_conformance(env_id: str, check: str) -> None:
+    CHECKS[check](env_id)
+
+
+_json_fragments = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["action", "thoughts", "Action", "x"]), children, max_size=3
+        )
+    ),
+    max_leaves=12,
+).map(lambda value: __import__("json").dumps(value))
+
+_hostile = st.one_of(
+    st.text(),
+    st.text(min_size=4000, max_size=5000),
+    _json_fragments,
+    st.integers(0, 60).map(lambda n: "{" * n + '"action": ' + "}" * (n // 2)),
+    st.builds(lambda a, b: f"{a}Action: {b}", st.text(max_size=30), st.text(max_size=30)),
+    st.binary(max_size=64).map(lambda b: b.decode("latin-1")),
+)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(actions=st.lists(_hostile, min_size=1, max_size=6))
+def test_fuzzed_actions_never_break_the_contract(env_id: str, actions: list[str]) -> None:
+    env = gym.make(env_id)
+    env.reset(seed=len(actions))
+    for action in actions:
+        _, _, terminated, truncated, _ = check_action(env, action)
+        if terminated or truncated:
+            env.reset(seed=0)
+    env.close()
+
+
+def test_unknown_id_suggests_close_matches() -> None:
+    with pytest.raises(gym.error.NameNotFound, match="NumberLine"):
+        gym.make("VLAgent/GymCards-NumberLin-v0")

@@ -1,0 +1,1 @@
+"""Training simulators of the VL-DAC paper, one sub-package per family."""
