@@ -33,12 +33,20 @@ class Agent(Protocol):
 
 @runtime_checkable
 class BatchAgent(Agent, Protocol):
-    """An agent that can act for many envs at once (one forward pass for the batch)."""
+    """An agent that can act for many envs at once (one forward pass for the batch).
+
+    The runner calls ``reset`` once, then ``act_batch`` with the envs still playing. ``slots``
+    names each env's stable slot number, so an agent can keep history per slot; a slot starts a
+    new episode when its ``info`` is a reset info (it carries ``"task_prompt"``).
+    """
 
     def act_batch(
-        self, observations: list[dict[str, Any]], infos: list[dict[str, Any]]
+        self,
+        observations: list[dict[str, Any]],
+        infos: list[dict[str, Any]],
+        slots: list[int] | None = None,
     ) -> list[str]:
-        """One action per env."""
+        """One action per env, in order."""
         ...
 
 
@@ -79,32 +87,31 @@ class ScriptedAgent:
     """Plays the env's own scripted solver (``env.unwrapped.expert_action()``).
 
     The solvers read the simulator state (the optimal NumberLine move, an exact 24-game
-    solution, Blackjack basic strategy, ...), so the agent is bound to one env, or to a vector
-    env through ``call("expert_action")``.
+    solution, Blackjack basic strategy, ...), so this agent is *privileged*: the runner hands it
+    the env with :meth:`bind` before each episode (any agent with a ``bind`` method gets this).
 
     Args:
-        env: The env (or vector env) it plays.
+        env: The env it plays (or ``None`` until :meth:`bind`).
     """
 
     name = "scripted"
 
-    def __init__(self, env: gym.Env | gym.vector.VectorEnv):
+    def __init__(self, env: gym.Env | None = None):
         self.env = env
         self.config: dict[str, Any] = {}
+
+    def bind(self, env: gym.Env) -> None:
+        """Play ``env`` from now on."""
+        self.env = env
 
     def reset(self, seed: int | None = None) -> None:
         pass
 
     def act(self, observation: dict[str, Any], info: dict[str, Any]) -> str:
-        action = self.env.unwrapped.expert_action()  # type: ignore[union-attr]
+        if self.env is None:
+            raise RuntimeError("ScriptedAgent is not bound to an env; call bind(env) first")
+        action = self.env.unwrapped.expert_action()  # type: ignore[attr-defined]
         if action is None:
-            raise NotImplementedError(
-                f"{self.env.spec.id if self.env.spec else self.env} ships no scripted solver"
-            )
+            name = self.env.spec.id if self.env.spec else type(self.env.unwrapped).__name__
+            raise NotImplementedError(f"{name} ships no scripted solver")
         return action
-
-    def act_batch(
-        self, observations: list[dict[str, Any]], infos: list[dict[str, Any]]
-    ) -> list[str]:
-        assert isinstance(self.env, gym.vector.VectorEnv)
-        return [str(a) for a in self.env.call("expert_action")]
