@@ -70,7 +70,7 @@ GYM_CARDS = Family(
     "RL4VLM's card games: NumberLine, EZPoints, Points24, Blackjack",
 )
 _CARDS = "vlagent_envs.envs.gym_cards"
-_register(GYM_CARDS, "NumberLine", f"{_CARDS}.numberline:NumberLineEnv")
+_register(GYM_CARDS, "NumberLine", f"{_CARDS}.numberline:NumberLineEnv", max_episode_steps=10)
 _register(GYM_CARDS, "EZPoints", f"{_CARDS}.points:EZPointsEnv", max_episode_steps=10)
 _register(GYM_CARDS, "Points24", f"{_CARDS}.points:Points24Env", max_episode_steps=30)
 _register(GYM_CARDS, "Blackjack", f"{_CARDS}.blackjack:BlackjackEnv", max_episode_steps=20)

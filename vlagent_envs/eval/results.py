@@ -70,22 +70,30 @@ def trajectory_hasher() -> Any:
     return hashlib.sha256()
 
 
-def hash_step(hasher: Any, action: str, reward: float, terminated: bool, truncated: bool,
-              text: str) -> None:
+def hash_step(
+    hasher: Any, action: str, reward: float, terminated: bool, truncated: bool, text: str
+) -> None:
     """Add one step to a trajectory hash (floats by ``repr`` so the hash is exact)."""
     line = json.dumps([action, repr(float(reward)), bool(terminated), bool(truncated), text])
     hasher.update(line.encode("utf-8", "surrogatepass"))
     hasher.update(b"\n")
 
 
-def software_versions() -> dict[str, str | None]:
-    """Versions of Python, the platform and the packages an evaluation depends on."""
+@lru_cache(maxsize=1)
+def _software_versions() -> dict[str, str | None]:
     versions: dict[str, str | None] = {
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
-    for package in ("vlagent-envs", "gymnasium", "numpy", "pillow", "torch", "transformers",
-                    "peft"):
+    for package in (
+        "vlagent-envs",
+        "gymnasium",
+        "numpy",
+        "pillow",
+        "torch",
+        "transformers",
+        "peft",
+    ):
         key = package.replace("-", "_")
         try:
             versions[key] = metadata.version(package)
@@ -98,14 +106,34 @@ def software_versions() -> dict[str, str | None]:
     return versions
 
 
+def software_versions() -> dict[str, str | None]:
+    """Versions of Python, the platform and the packages an evaluation depends on."""
+    return dict(_software_versions())
+
+
+@lru_cache(maxsize=8)
 def git_commit(path: str | Path | None = None) -> str | None:
-    """The commit of the checkout at ``path`` (``-dirty`` if it has changes), or ``None``."""
+    """The commit of the checkout at ``path`` (``-dirty`` if it has changes), or ``None``.
+
+    Cached per process: a run records the code it started with.
+    """
     cwd = Path(path) if path else Path(__file__).resolve().parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
-                                text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=cwd, capture_output=True, text=True, timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{commit}-dirty" if dirty else commit or None
@@ -120,8 +148,9 @@ def _mean_se(values: Sequence[float]) -> dict[str, float]:
     return {"mean": mean, "stderr": math.sqrt(variance / n)}
 
 
-def aggregate(episodes: Iterable[Mapping[str, Any]], envs: Sequence[Mapping[str, Any]]
-              ) -> dict[str, Any]:
+def aggregate(
+    episodes: Iterable[Mapping[str, Any]], envs: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
     """Per-env means with standard errors, and the suite score (mean of the env scores).
 
     Args:
@@ -158,7 +187,8 @@ def aggregate(episodes: Iterable[Mapping[str, Any]], envs: Sequence[Mapping[str,
     suite = {
         "score": math.fsum(s["mean"] for s in scores) / len(scores) if scores else 0.0,
         "stderr": math.sqrt(math.fsum(s["stderr"] ** 2 for s in scores)) / len(scores)
-        if scores else 0.0,
+        if scores
+        else 0.0,
         "envs": max(1, len(scores)),
     }
     return {"per_env": per_env, "suite": suite}
@@ -169,15 +199,33 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def write_json_atomic(path: str | Path, data: Any) -> Path:
-    """Write JSON to a temporary file beside ``path`` and rename it into place."""
+def dumps_results(data: Mapping[str, Any]) -> str:
+    """A results object as indented JSON with one episode record per line.
+
+    Readable top to bottom and fast to write (each record goes through the C encoder; Python's
+    ``indent`` would use the slow pure-Python one for the whole file).
+    """
+    parts = []
+    for key, value in data.items():
+        if key == "episodes" and isinstance(value, list) and value:
+            body = ",\n".join("    " + json.dumps(r, ensure_ascii=False) for r in value)
+            text = "[\n" + body + "\n  ]"
+        else:
+            text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        parts.append(f"  {json.dumps(key)}: {text}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
+def write_json_atomic(path: str | Path, data: Any, text: str | None = None) -> Path:
+    """Write JSON (or the given ``text``) to a temporary file beside ``path``, then rename it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=1, ensure_ascii=False)
-            handle.write("\n")
+            handle.write(
+                text if text is not None else json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+            )
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -233,8 +281,10 @@ def validate_results(data: Mapping[str, Any], suite: Suite | None = None) -> Sui
     if data["suite"]["name"] != suite.name:
         raise ResultsError(f"suite is {data['suite']['name']!r}, expected {suite.name!r}")
     if data["suite"]["version"] != suite.version:
-        raise ResultsError(f"suite {suite.name} v{data['suite']['version']} is not the current "
-                           f"v{suite.version}; re-run the evaluation")
+        raise ResultsError(
+            f"suite {suite.name} v{data['suite']['version']} is not the current "
+            f"v{suite.version}; re-run the evaluation"
+        )
     _check_envs(data, suite)
     _check_episodes(data, suite)
     if config_hash(data["agent"]["config"]) != data["agent"]["config_hash"]:
@@ -255,8 +305,9 @@ def _check_envs(data: Mapping[str, Any], suite: Suite) -> None:
         raise ResultsError(f"env {first!r} is not in suite {suite.name} v{suite.version}{hint}")
     if sorted(listed) != sorted(expected):
         missing = sorted(set(expected) - set(listed))
-        raise ResultsError(f"envs missing from the results: {missing}"
-                           if missing else "an env is listed twice")
+        raise ResultsError(
+            f"envs missing from the results: {missing}" if missing else "an env is listed twice"
+        )
     for env in data["envs"]:
         entry = suite.entry(env["env_id"])
         if env["version"] != entry.version:
@@ -264,14 +315,17 @@ def _check_envs(data: Mapping[str, Any], suite: Suite) -> None:
         if list(env["seeds"]) != list(entry.seeds) or env["episodes"] != entry.episodes:
             raise ResultsError(f"{env['env_id']}: seeds or episode count differ from the suite")
         if env["max_steps"] != entry.max_steps:
-            raise ResultsError(f"{env['env_id']}: max_steps {env['max_steps']} != "
-                               f"{entry.max_steps}")
+            raise ResultsError(
+                f"{env['env_id']}: max_steps {env['max_steps']} != {entry.max_steps}"
+            )
         if env["metric"] != entry.metric or env["higher_is_better"] != entry.higher_is_better:
             raise ResultsError(f"{env['env_id']}: metric differs from the suite")
         for key, value in entry.kwargs.items():
             if env["kwargs"].get(key) != value:
-                raise ResultsError(f"{env['env_id']}: kwarg {key}={env['kwargs'].get(key)!r}, "
-                                   f"the suite says {value!r}")
+                raise ResultsError(
+                    f"{env['env_id']}: kwarg {key}={env['kwargs'].get(key)!r}, "
+                    f"the suite says {value!r}"
+                )
 
 
 def _check_episodes(data: Mapping[str, Any], suite: Suite) -> None:
@@ -289,8 +343,10 @@ def _check_episodes(data: Mapping[str, Any], suite: Suite) -> None:
             raise ResultsError(f"episodes[{i}]: length {record['length']} exceeds max_steps")
     for entry in suite.envs:
         if len(seen[entry.env_id]) != entry.episodes:
-            raise ResultsError(f"{entry.env_id}: {len(seen[entry.env_id])} episodes recorded, "
-                               f"the suite has {entry.episodes}")
+            raise ResultsError(
+                f"{entry.env_id}: {len(seen[entry.env_id])} episodes recorded, "
+                f"the suite has {entry.episodes}"
+            )
 
 
 def _check_aggregates(data: Mapping[str, Any]) -> None:
@@ -305,7 +361,8 @@ def _check_aggregates(data: Mapping[str, Any]) -> None:
                 compare(f"{path}.{key}", want[key], got[key])
         elif isinstance(want, float):
             if not isinstance(got, (int, float)) or not math.isclose(
-                    want, got, rel_tol=_TOLERANCE, abs_tol=_TOLERANCE):
+                want, got, rel_tol=_TOLERANCE, abs_tol=_TOLERANCE
+            ):
                 raise ResultsError(f"aggregates{path} is {got!r}, the episodes give {want!r}")
         elif want != got:
             raise ResultsError(f"aggregates{path} is {got!r}, the episodes give {want!r}")
@@ -313,8 +370,9 @@ def _check_aggregates(data: Mapping[str, Any]) -> None:
     compare("", expected, claimed)
 
 
-def replay_episodes(data: Mapping[str, Any], suite: Suite,
-                    env_ids: Sequence[str] | None = None) -> list[str]:
+def replay_episodes(
+    data: Mapping[str, Any], suite: Suite, env_ids: Sequence[str] | None = None
+) -> list[str]:
     """Re-run the recorded actions of every (or the named envs') episode and compare.
 
     Returns a list of mismatches (empty when all match). Episodes that ended in an agent error
@@ -333,8 +391,10 @@ def replay_episodes(data: Mapping[str, Any], suite: Suite,
         replayed = play_actions(envs[env_id], record["seed"], record["actions"])
         for key in ("return", "length", "success", "trajectory_hash"):
             if replayed[key] != record[key]:
-                problems.append(f"{env_id} seed {record['seed']}: {key} is {record[key]!r} in "
-                                f"the file, {replayed[key]!r} on replay")
+                problems.append(
+                    f"{env_id} seed {record['seed']}: {key} is {record[key]!r} in "
+                    f"the file, {replayed[key]!r} on replay"
+                )
                 break
     for env in envs.values():
         env.close()

@@ -32,12 +32,12 @@ from vlagent_envs.eval.results import (
     SCHEMA_VERSION,
     aggregate,
     config_hash,
+    dumps_results,
     git_commit,
     hash_step,
     software_versions,
     trajectory_hasher,
     utc_now,
-    validate_results,
     write_json_atomic,
 )
 from vlagent_envs.eval.suites import EnvEntry, Suite, load_suite
@@ -96,13 +96,14 @@ class EpisodeRecorder:
         }
 
 
-def run_episode(env: gym.Env, agent: Agent, seed: int, max_steps: int | None = None
-                ) -> dict[str, Any]:
+def run_episode(
+    env: gym.Env, agent: Agent, seed: int, max_steps: int | None = None
+) -> dict[str, Any]:
     """Play one episode of ``agent`` on ``env`` from ``reset(seed=seed)``; return its record.
 
     ``max_steps`` is a safety net only: suites build envs with their own ``TimeLimit``.
     """
-    recorder = EpisodeRecorder(env.spec.id if env.spec else type(env).__name__, seed)
+    recorder = EpisodeRecorder(_env_id(env), seed)
     try:
         _bind(agent, env)
         agent.reset(seed)
@@ -123,12 +124,18 @@ def run_episode(env: gym.Env, agent: Agent, seed: int, max_steps: int | None = N
 
 def play_actions(env: gym.Env, seed: int, actions: Sequence[str]) -> dict[str, Any]:
     """Replay recorded ``actions`` from ``reset(seed=seed)``; the record they produce."""
-    recorder = EpisodeRecorder(env.spec.id if env.spec else type(env).__name__, seed)
+    recorder = EpisodeRecorder(_env_id(env), seed)
     env.reset(seed=seed)
     for action in actions:
         if recorder.step(action, env.step(action)):
             break
     return recorder.record()
+
+
+def _env_id(env: gym.Env) -> str:
+    # The unwrapped env's spec attribute is plain; a wrapper's `spec` property deep-copies.
+    spec = env.unwrapped.spec
+    return spec.id if spec is not None else type(env.unwrapped).__name__
 
 
 def _bind(agent: Any, env: gym.Env) -> None:
@@ -138,8 +145,13 @@ def _bind(agent: Any, env: gym.Env) -> None:
         bind(env)
 
 
-def _run_batched(entry: EnvEntry, agent: Any, seeds: Sequence[int], num_envs: int,
-                 on_record: Callable[[dict[str, Any]], None]) -> None:
+def _run_batched(
+    entry: EnvEntry,
+    agent: Any,
+    seeds: Sequence[int],
+    num_envs: int,
+    on_record: Callable[[dict[str, Any]], None],
+) -> None:
     """Run ``seeds`` on up to ``num_envs`` envs, one ``act_batch`` call per step for all."""
     queue = deque(seeds)
     envs = [entry.make() for _ in range(min(num_envs, len(seeds)))]
@@ -164,8 +176,9 @@ def _run_batched(entry: EnvEntry, agent: Any, seeds: Sequence[int], num_envs: in
     while slots:
         active = sorted(slots)
         try:
-            actions = agent.act_batch([slots[s][1] for s in active], [slots[s][2] for s in active],
-                                      slots=active)
+            actions = agent.act_batch(
+                [slots[s][1] for s in active], [slots[s][2] for s in active], slots=active
+            )
             if len(actions) != len(active):
                 raise ValueError(f"act_batch returned {len(actions)} actions for {len(active)}")
         except Exception as error:  # the whole batch's episodes fail; the run goes on
@@ -248,8 +261,11 @@ def evaluate(
     suite = load_suite(suite) if isinstance(suite, str) else suite
     output_dir = Path(output_dir)
     block = agent_block(agent)
-    run_dir = output_dir / "runs" / (f"{suite.name}-v{suite.version}__{_slug(block['name'])}__"
-                                     f"{block['config_hash'][:12]}")
+    run_dir = (
+        output_dir
+        / "runs"
+        / (f"{suite.name}-v{suite.version}__{_slug(block['name'])}__{block['config_hash'][:12]}")
+    )
     run_dir.mkdir(parents=True, exist_ok=True)
     journal_path = run_dir / "episodes.jsonl"
     if not resume:
@@ -259,11 +275,15 @@ def evaluate(
     # overlap, so for batched runs this over-counts a little).
     previous_wall = sum(float(r.get("wall_time_s", 0.0)) for r in done.values())
     total = sum(e.episodes for e in suite.envs)
-    show = (os.environ.get("CI", "").lower() not in ("1", "true")) if progress is None \
-        else progress
+    show = (os.environ.get("CI", "").lower() not in ("1", "true")) if progress is None else progress
     started = time.perf_counter()
-    bar = tqdm(total=total, desc=f"{block['name']} on {suite.name}", unit="ep",
-               disable=not show, initial=len(done))
+    bar = tqdm(
+        total=total,
+        desc=f"{block['name']} on {suite.name}",
+        unit="ep",
+        disable=not show,
+        initial=len(done),
+    )
 
     with journal_path.open("a", encoding="utf-8") as journal:
 
@@ -301,10 +321,12 @@ def evaluate(
         "episodes": episodes,
         "aggregates": aggregate(episodes, envs),
     }
-    validate_results(results, suite)
-    path = _unique_path(output_dir, f"{suite.name}__{_slug(block['name'])}__"
-                                    f"{results['created'].replace(':', '').replace('+0000', 'Z')}")
-    write_json_atomic(path, results)
+    path = _unique_path(
+        output_dir,
+        f"{suite.name}__{_slug(block['name'])}__"
+        f"{results['created'].replace(':', '').replace('+0000', 'Z')}",
+    )
+    write_json_atomic(path, results, text=dumps_results(results))
     logger.info("wrote %s", path)
     return results, path
 

@@ -92,8 +92,13 @@ class Suite:
         missing = set(env_ids) - set(self.env_ids)
         if missing:
             raise SuiteError(f"suite {self.name!r} has no {sorted(missing)}")
-        return Suite(self.name, self.version, self.description,
-                     tuple(e for e in self.envs if e.env_id in env_ids), self.changelog)
+        return Suite(
+            self.name,
+            self.version,
+            self.description,
+            tuple(e for e in self.envs if e.env_id in env_ids),
+            self.changelog,
+        )
 
 
 def available_suites() -> list[str]:
@@ -130,8 +135,13 @@ def load_suite(name_or_path: str | Path, check_registered: bool = True) -> Suite
             )
             for e in data["envs"]
         )
-        suite = Suite(str(data["name"]), int(data["version"]), str(data.get("description", "")),
-                      envs, tuple(data.get("changelog", ())))
+        suite = Suite(
+            str(data["name"]),
+            int(data["version"]),
+            str(data.get("description", "")),
+            envs,
+            tuple(data.get("changelog", ())),
+        )
     except (ValueError, KeyError, TypeError) as error:
         raise SuiteError(f"malformed suite {name_or_path}: {error!r}") from error
     _check(suite, check_registered)
@@ -145,8 +155,10 @@ def _check(suite: Suite, check_registered: bool) -> None:
             raise SuiteError(f"suite {suite.name}: {env.env_id} is listed twice")
         seen.add(env.env_id)
         if len(env.seeds) != env.episodes or len(set(env.seeds)) != env.episodes:
-            raise SuiteError(f"suite {suite.name}: {env.env_id} needs {env.episodes} distinct "
-                             f"seeds, has {len(env.seeds)} ({len(set(env.seeds))} distinct)")
+            raise SuiteError(
+                f"suite {suite.name}: {env.env_id} needs {env.episodes} distinct "
+                f"seeds, has {len(env.seeds)} ({len(set(env.seeds))} distinct)"
+            )
         if env.metric not in HIGHER_IS_BETTER:
             raise SuiteError(f"suite {suite.name}: unknown metric {env.metric!r}")
         if env.max_steps < 1:
