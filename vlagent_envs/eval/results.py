@@ -13,10 +13,8 @@ import datetime as dt
 import hashlib
 import json
 import math
-import os
 import platform
 import subprocess
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from importlib import metadata, resources
@@ -25,6 +23,7 @@ from typing import Any
 
 import jsonschema
 
+from vlagent_envs.eval.atomic import write_text_atomic
 from vlagent_envs.eval.suites import Suite, SuiteError, load_suite
 
 __all__ = [
@@ -217,20 +216,14 @@ def dumps_results(data: Mapping[str, Any]) -> str:
 
 
 def write_json_atomic(path: str | Path, data: Any, text: str | None = None) -> Path:
-    """Write JSON (or the given ``text``) to a temporary file beside ``path``, then rename it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(
-                text if text is not None else json.dumps(data, indent=1, ensure_ascii=False) + "\n"
-            )
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write JSON (or the given ``text``) to ``path`` atomically, replacing any file there."""
+    if text is None:
+        text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    return write_text_atomic(path, text)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def load_results(path: str | Path, max_bytes: int = 64 * 1024 * 1024) -> dict[str, Any]:
@@ -247,10 +240,10 @@ def load_results(path: str | Path, max_bytes: int = 64 * 1024 * 1024) -> dict[st
     if size > max_bytes:
         raise ResultsError(f"{path} is {size:,} bytes; the limit is {max_bytes:,}")
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
+        data = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError as error:
         raise ResultsError(f"{path} is not UTF-8 text") from error
-    except json.JSONDecodeError as error:
+    except ValueError as error:  # JSONDecodeError, or NaN / Infinity
         raise ResultsError(f"{path} is not JSON: {error}") from error
     if not isinstance(data, dict):
         raise ResultsError(f"{path}: a results file is a JSON object, got {type(data).__name__}")

@@ -28,6 +28,7 @@ import gymnasium as gym
 from tqdm.auto import tqdm
 
 from vlagent_envs.eval.agents import Agent
+from vlagent_envs.eval.atomic import write_new_atomic
 from vlagent_envs.eval.results import (
     SCHEMA_VERSION,
     aggregate,
@@ -38,7 +39,6 @@ from vlagent_envs.eval.results import (
     software_versions,
     trajectory_hasher,
     utc_now,
-    write_json_atomic,
 )
 from vlagent_envs.eval.suites import EnvEntry, Suite, load_suite
 
@@ -321,12 +321,11 @@ def evaluate(
         "episodes": episodes,
         "aggregates": aggregate(episodes, envs),
     }
-    path = _unique_path(
-        output_dir,
+    stem = (
         f"{suite.name}__{_slug(block['name'])}__"
-        f"{results['created'].replace(':', '').replace('+0000', 'Z')}",
+        f"{results['created'].replace(':', '').replace('+0000', 'Z')}"
     )
-    write_json_atomic(path, results, text=dumps_results(results))
+    path = _write_new(output_dir, stem, dumps_results(results))
     logger.info("wrote %s", path)
     return results, path
 
@@ -350,10 +349,13 @@ def _env_block(entry: EnvEntry) -> dict[str, Any]:
     }
 
 
-def _unique_path(folder: Path, stem: str) -> Path:
-    path = folder / f"{stem}.json"
+def _write_new(folder: Path, stem: str, text: str) -> Path:
+    """Write ``text`` to ``<stem>.json`` in ``folder`` (``<stem>-2.json``, ... if taken)."""
     n = 1
-    while path.exists():
-        n += 1
-        path = folder / f"{stem}-{n}.json"
-    return path
+    while True:
+        try:
+            return write_new_atomic(
+                folder / (f"{stem}.json" if n == 1 else f"{stem}-{n}.json"), text.encode("utf-8")
+            )
+        except FileExistsError:
+            n += 1

@@ -295,6 +295,8 @@ class ZeroShotVLMAgent:
         self.args = config
         self.config: dict[str, Any] = asdict(config)
         self.model, self.processor, self.device = _load(config)
+        #: Recorded in the results JSON (``agent.model``).
+        self.model_info = {"path": str(config.model_path), "revision": _revision(config)}
         self._episodes: dict[int, _Episode] = {}
         self._episode_seed: int | None = None
         self._calls = 0
@@ -410,6 +412,14 @@ class ZeroShotVLMAgent:
         episode = 0 if self._episode_seed is None else int(self._episode_seed)
         sequence = np.random.SeedSequence([self.args.seed, episode, self._calls])
         return int(sequence.generate_state(1, dtype=np.uint64)[0] % (2**63))
+
+
+def _revision(config: VLMAgentConfig) -> str | None:
+    """The checkpoint's commit hash when the folder is a hub snapshot, else ``None``."""
+    path = Path(config.model_path).expanduser().resolve()
+    if path.parent.name == "snapshots" and len(path.name) == 40:
+        return path.name
+    return None
 
 
 def _load(config: VLMAgentConfig) -> tuple[Any, Any, torch.device]:

@@ -1,0 +1,48 @@
+"""The README's main job: baselines on the quick suite, submitted and rebuilt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from leaderboard.run import main
+from leaderboard.store import submission_paths
+
+
+def test_run_quick_suite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CI", "true")  # no progress bars
+    board = tmp_path / "board"
+    status = main(
+        [
+            "--suite",
+            "quick",
+            "--output-dir",
+            str(tmp_path / "results"),
+            "--leaderboard-dir",
+            str(board),
+            "--replay",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "==> random on quick v1" in out and "==> scripted on quick v1" in out
+    assert "### quick v1" in out
+    assert "| 1 | scripted `44136fa3` | **0.79 ± 0.03** |" in out
+    assert "| 2 | random `bd048884` | 0.22 ± 0.03 |" in out
+    for name in ("LEADERBOARD.md", "site/index.html", "site/leaderboard.png"):
+        assert f"wrote {board / name}" in out and (board / name).is_file()
+    assert len(submission_paths(board)) == 2
+    assert len(list((tmp_path / "results").glob("quick__*.json"))) == 2
+
+
+def test_run_refuses_a_missing_model_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--vlm", str(tmp_path / "nowhere"), "--leaderboard-dir", str(tmp_path / "b")])
+    assert exit_info.value.code == 2
+    assert "--vlm: not a folder" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
