@@ -98,18 +98,24 @@ class RayEnvPool:
     """The same pool spread over Ray actors, each holding a :class:`LocalEnvPool`.
 
     For users with many CPUs or machines: actor ``w`` holds envs ``w * per .. (w+1) * per - 1``
-    and all actors step in parallel. Ray must already be initialised (``ray.init(...)``), or is
-    initialised here with its defaults.
+    and all actors step in parallel. Ray is initialised here unless it already is: on this
+    machine (``address=None``; ``RAY_TMPDIR`` sets its temp folder) or by joining a cluster.
 
     Args:
         env_fn: Builds one env (must be picklable: it travels to the actors).
         num_envs: Total envs.
         seed: Env ``i`` is first reset with ``seed + i``, as in :class:`LocalEnvPool`.
         num_workers: Actors (``num_envs`` must be a multiple).
+        address: A Ray cluster's address (``"auto"``), or ``None`` for a local Ray.
     """
 
     def __init__(
-        self, env_fn: Callable[[], gym.Env], num_envs: int, seed: int, num_workers: int = 2
+        self,
+        env_fn: Callable[[], gym.Env],
+        num_envs: int,
+        seed: int,
+        num_workers: int = 2,
+        address: str | None = None,
     ):
         from vlagent_envs.core import require
 
@@ -119,7 +125,7 @@ class RayEnvPool:
                 f"num_envs ({num_envs}) must be a multiple of the Ray workers ({num_workers})"
             )
         if not ray.is_initialized():
-            ray.init(include_dashboard=False, log_to_driver=False)
+            ray.init(address=address, include_dashboard=False, log_to_driver=False)
         self.ray = ray
         self.per = num_envs // num_workers
         actor = ray.remote(num_cpus=1)(LocalEnvPool)

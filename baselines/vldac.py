@@ -131,6 +131,8 @@ class Args:
     """Where envs step: in this process, or in Ray actors."""
     ray_workers: int = 2
     """Ray actors (each holds num_envs / ray_workers envs)."""
+    ray_address: str = ""
+    """Ray cluster to join ("auto" = the running one); empty = start Ray on this machine."""
     output_dir: str = "runs"
     """Where runs go (TensorBoard logs, checkpoints, the trained model)."""
     run_name: str = ""
@@ -658,7 +660,8 @@ def build(args: Args) -> tuple[VLMPolicy, torch.optim.Optimizer, Any]:
     )
     env_fn = make_env_fn(args.env_id, json.loads(args.env_kwargs), default_frames(args))
     if args.backend == "ray":
-        pool: Any = RayEnvPool(env_fn, args.num_envs, args.seed, args.ray_workers)
+        pool: Any = RayEnvPool(env_fn, args.num_envs, args.seed, args.ray_workers,
+                               address=args.ray_address or None)
     else:
         pool = LocalEnvPool(env_fn, args.num_envs, args.seed)
     return policy, optimizer, pool

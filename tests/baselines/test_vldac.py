@@ -265,3 +265,26 @@ def test_trained_run_is_a_harness_agent(tmp_path: Path) -> None:
     )
     results, _ = evaluate(agent, suite, output_dir=tmp_path / "eval", num_envs=2, progress=False)
     assert all(r["invalid_actions"] == 0 for r in results["episodes"])  # constrained
+
+
+def test_a_checkpoint_folder_trains_lora_adapters_only(tmp_path: Path) -> None:
+    from baselines.vldac_agent import load_run
+    from vlagent_envs.eval.tiny_vlm import save_tiny_vlm
+
+    folder = save_tiny_vlm(tmp_path / "base", seed=0, **json.loads(TINY))
+    run = main(small_args(tmp_path, model=str(folder), lora=True, lora_r=4, lora_alpha=8,
+                          total_timesteps=16, value_layers="32,16"))
+    checkpoint = _weights(run)
+    assert checkpoint["model"] and all("lora_" in k for k in checkpoint["model"])
+    assert any(float(v.abs().sum()) > 0 for k, v in checkpoint["model"].items()
+               if "lora_B" in k)  # the adapters moved off their zero init
+    assert (run / "model" / "adapter_config.json").exists()
+    agent, _ = load_run(run)  # the base checkpoint + the trained adapter
+    import gymnasium as gym
+
+    import vlagent_envs  # noqa: F401
+
+    env = gym.make("VLAgent/GymCards-NumberLine-v0", text_observation=True)
+    obs, info = env.reset(seed=0)
+    agent.reset(0)
+    assert agent.act(obs, info) in ("+", "-")
