@@ -660,8 +660,9 @@ def build(args: Args) -> tuple[VLMPolicy, torch.optim.Optimizer, Any]:
     )
     env_fn = make_env_fn(args.env_id, json.loads(args.env_kwargs), default_frames(args))
     if args.backend == "ray":
-        pool: Any = RayEnvPool(env_fn, args.num_envs, args.seed, args.ray_workers,
-                               address=args.ray_address or None)
+        pool: Any = RayEnvPool(
+            env_fn, args.num_envs, args.seed, args.ray_workers, address=args.ray_address or None
+        )
     else:
         pool = LocalEnvPool(env_fn, args.num_envs, args.seed)
     return policy, optimizer, pool

@@ -25,7 +25,7 @@ import torch
 
 from baselines.policy import VLMPolicy, build_prompt, load_policy
 
-__all__ = ["VLDACAgent", "evaluate_policy", "load_run"]
+__all__ = ["VLDACAgent", "agent_for", "evaluate_policy", "load_run"]
 
 
 @dataclass
@@ -122,18 +122,24 @@ def _suite_for(args: Any) -> Any:
     return Suite("vldac-eval", 1, "held-out seeds of the training env", (entry,))
 
 
-def evaluate_policy(policy: VLMPolicy, args: Any, state: Any | None = None) -> dict[str, float]:
-    """Greedy success rate and mean return on ``args.eval_episodes`` held-out seeds."""
-    from vlagent_envs.eval import evaluate
-
-    agent = VLDACAgent(
+def agent_for(policy: VLMPolicy, args: Any, **kwargs: Any) -> VLDACAgent:
+    """The agent that prompts and decodes as the run ``args`` trained."""
+    return VLDACAgent(
         policy,
         args.answer_format,
         _frames(args),
         args.constrained,
         args.max_new_tokens,
         task_prompt=args.task_prompt,
+        **kwargs,
     )
+
+
+def evaluate_policy(policy: VLMPolicy, args: Any, state: Any | None = None) -> dict[str, float]:
+    """Greedy success rate and mean return on ``args.eval_episodes`` held-out seeds."""
+    from vlagent_envs.eval import evaluate
+
+    agent = agent_for(policy, args)
     was_training = policy.training
     policy.eval()
     results, _ = evaluate(
@@ -204,16 +210,7 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> tuple[VLDACAgent, dict
         "device": "CPU (2 cores)" if device == "cpu" else device,
     }
     mode = "VL-DAC" if args.logprob_mode == "vldac" else "RL4VLM"
-    agent = VLDACAgent(
-        policy,
-        args.answer_format,
-        _frames(args),
-        args.constrained,
-        args.max_new_tokens,
-        name=f"{mode} ({args.model}, CPU)",
-        config=budget,
-        task_prompt=args.task_prompt,
-    )
+    agent = agent_for(policy, args, name=f"{mode} ({args.model}, CPU)", config=budget)
     agent.model_info = {"path": str(model_dir), "revision": None}  # type: ignore[attr-defined]
     return agent, budget
 

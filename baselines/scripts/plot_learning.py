@@ -26,27 +26,34 @@ def load_runs(root: Path) -> dict[str, list[dict]]:
         args = json.loads(args_path.read_text())
         evals = [json.loads(line) for line in evals_path.read_text().splitlines() if line]
         mode = "VL-DAC" if args["logprob_mode"] == "vldac" else "RL4VLM"
-        runs[mode].append({
-            "seed": args["seed"],
-            "steps": [e["global_step"] for e in evals],
-            "success": [e["success_rate"] for e in evals],
-            "wall": [e["wall_time_s"] for e in evals],
-        })
+        runs[mode].append(
+            {
+                "seed": args["seed"],
+                "steps": [e["global_step"] for e in evals],
+                "success": [e["success_rate"] for e in evals],
+                "wall": [e["wall_time_s"] for e in evals],
+            }
+        )
     return runs
 
 
 def table(runs: dict[str, list[dict]], threshold: float = 0.8) -> str:
     """A Markdown table: per mode and seed, final success, best, and when it first reached
     ``threshold`` (env steps and wall time)."""
-    lines = ["| mode | seed | final success | best | first >= %.1f (env steps) | wall time then |"
-             % threshold, "|---|--:|--:|--:|--:|--:|"]
+    lines = [
+        f"| mode | seed | final success | best | first >= {threshold:.1f} (env steps) "
+        "| wall time then |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
     for mode, items in sorted(runs.items()):
         for run in sorted(items, key=lambda r: r["seed"]):
             hit = next((i for i, s in enumerate(run["success"]) if s >= threshold), None)
             steps = str(run["steps"][hit]) if hit is not None else "-"
             wall = f"{run['wall'][hit] / 60:.1f} min" if hit is not None else "-"
-            lines.append(f"| {mode} | {run['seed']} | {run['success'][-1]:.2f} | "
-                         f"{max(run['success']):.2f} | {steps} | {wall} |")
+            lines.append(
+                f"| {mode} | {run['seed']} | {run['success'][-1]:.2f} | "
+                f"{max(run['success']):.2f} | {steps} | {wall} |"
+            )
     return "\n".join(lines)
 
 

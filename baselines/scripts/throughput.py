@@ -16,14 +16,30 @@ from dataclasses import replace
 
 import torch
 
-from baselines.vldac import Args, EnvCursor, TrainState, build, collect, gae, rollout_tensor
-from baselines.vldac import default_frames, update_policy
+from baselines.vldac import (
+    Args,
+    EnvCursor,
+    TrainState,
+    build,
+    collect,
+    default_frames,
+    gae,
+    rollout_tensor,
+    update_policy,
+)
 
 MODELS = {
     "tiny (3.6M)": {},
-    "~20M": {"hidden_size": 512, "intermediate_size": 1536, "num_hidden_layers": 6,
-             "num_attention_heads": 8, "num_key_value_heads": 4, "vision_embed_dim": 128,
-             "vision_depth": 4, "vision_num_heads": 4},
+    "~20M": {
+        "hidden_size": 512,
+        "intermediate_size": 1536,
+        "num_hidden_layers": 6,
+        "num_attention_heads": 8,
+        "num_key_value_heads": 4,
+        "vision_embed_dim": 128,
+        "vision_depth": 4,
+        "vision_num_heads": 4,
+    },
 }
 
 
@@ -36,9 +52,16 @@ def measure(name: str, options: dict, args: Args) -> dict:
     start = time.perf_counter()
     rollout, last = collect(policy, pool, cursors, args, default_frames(args), state)
     rollout_time = time.perf_counter() - start
-    adv, ret = gae(rollout_tensor(rollout, "reward").float(), rollout_tensor(rollout, "value"),
-                   rollout_tensor(rollout, "terminated"), rollout_tensor(rollout, "truncated"),
-                   rollout_tensor(rollout, "final_value"), last, args.gamma, args.gae_lambda)
+    adv, ret = gae(
+        rollout_tensor(rollout, "reward").float(),
+        rollout_tensor(rollout, "value"),
+        rollout_tensor(rollout, "terminated"),
+        rollout_tensor(rollout, "truncated"),
+        rollout_tensor(rollout, "final_value"),
+        last,
+        args.gamma,
+        args.gae_lambda,
+    )
     samples = [s for row in rollout for s in row]
     tokens = sum(len(s.completion) for s in samples)
     prompt_tokens = len(policy.tokenizer(samples[0].prompt)["input_ids"])
@@ -49,7 +72,9 @@ def measure(name: str, options: dict, args: Args) -> dict:
     pool.close()
     steps = len(samples)
     return {
-        "model": name, "parameters": params, "prompt_tokens": prompt_tokens,
+        "model": name,
+        "parameters": params,
+        "prompt_tokens": prompt_tokens,
         "rollout_env_steps_per_s": round(steps / rollout_time, 2),
         "update_generated_tokens_per_s": round(tokens * args.ppo_epochs / update_time, 1),
         "update_sequences_per_s": round(steps * args.ppo_epochs / update_time, 2),
@@ -59,8 +84,14 @@ def measure(name: str, options: dict, args: Args) -> dict:
 
 def main() -> None:
     torch.set_num_threads(1)
-    args = Args(env_id="VLAgent/GymCards-NumberLine-v0", num_envs=8, num_steps=4,
-                max_new_tokens=24, minibatch_size=16, progress=False)
+    args = Args(
+        env_id="VLAgent/GymCards-NumberLine-v0",
+        num_envs=8,
+        num_steps=4,
+        max_new_tokens=24,
+        minibatch_size=16,
+        progress=False,
+    )
     for name, options in MODELS.items():
         print(json.dumps(measure(name, options, args)))
 
