@@ -74,3 +74,44 @@ _register(GYM_CARDS, "NumberLine", f"{_CARDS}.numberline:NumberLineEnv", max_epi
 _register(GYM_CARDS, "EZPoints", f"{_CARDS}.points:EZPointsEnv", max_episode_steps=10)
 _register(GYM_CARDS, "Points24", f"{_CARDS}.points:Points24Env", max_episode_steps=30)
 _register(GYM_CARDS, "Blackjack", f"{_CARDS}.blackjack:BlackjackEnv", max_episode_steps=20)
+
+# --- MiniWorld -----------------------------------------------------------------------------
+MINIWORLD = Family(
+    "MiniWorld",
+    "miniworld",
+    ("miniworld", "pyglet"),
+    "Farama MiniWorld 3-D navigation (VL-DAC's OneRoom, Hallway, FourRooms, WallGap), headless",
+)
+_MINIWORLD = "vlagent_envs.envs.miniworld.env:MiniWorldEnv"
+# Every task miniworld 2.1.0 registers, with its step limit (VL-DAC's 128 for its four tasks);
+# vlagent_envs/envs/miniworld/tasks.py holds the rest (a test keeps the two in step).
+_MINIWORLD_TASKS = {
+    "OneRoom": 128,
+    "OneRoomS6": 100,
+    "OneRoomS6Fast": 50,
+    "Hallway": 128,
+    "FourRooms": 128,
+    "WallGap": 128,
+    "Maze": 1536,
+    "MazeS2": 96,
+    "MazeS3": 216,
+    "MazeS3Fast": 300,
+    "TMaze": 280,
+    "TMazeLeft": 280,
+    "TMazeRight": 280,
+    "YMaze": 280,
+    "YMazeLeft": 280,
+    "YMazeRight": 280,
+    "Sidewalk": 150,
+    "RoomObjects": 180,
+    "ThreeRooms": 400,
+    "PickupObjects": 400,
+    "PutNext": 250,
+    "CollectHealth": 1000,
+    "Sign": 20,
+}
+# VLAgent/MiniWorld-v0: VL-DAC's main env, OneRoom.
+_register(MINIWORLD, None, _MINIWORLD, max_episode_steps=128, task_name="OneRoom")
+for _task, _limit in _MINIWORLD_TASKS.items():
+    _register(MINIWORLD, _task, _MINIWORLD, max_episode_steps=_limit, task_name=_task)
+del _task, _limit

@@ -272,12 +272,22 @@ def test_a_checkpoint_folder_trains_lora_adapters_only(tmp_path: Path) -> None:
     from vlagent_envs.eval.tiny_vlm import save_tiny_vlm
 
     folder = save_tiny_vlm(tmp_path / "base", seed=0, **json.loads(TINY))
-    run = main(small_args(tmp_path, model=str(folder), lora=True, lora_r=4, lora_alpha=8,
-                          total_timesteps=16, value_layers="32,16"))
+    run = main(
+        small_args(
+            tmp_path,
+            model=str(folder),
+            lora=True,
+            lora_r=4,
+            lora_alpha=8,
+            total_timesteps=16,
+            value_layers="32,16",
+        )
+    )
     checkpoint = _weights(run)
     assert checkpoint["model"] and all("lora_" in k for k in checkpoint["model"])
-    assert any(float(v.abs().sum()) > 0 for k, v in checkpoint["model"].items()
-               if "lora_B" in k)  # the adapters moved off their zero init
+    assert any(
+        float(v.abs().sum()) > 0 for k, v in checkpoint["model"].items() if "lora_B" in k
+    )  # the adapters moved off their zero init
     assert (run / "model" / "adapter_config.json").exists()
     agent, _ = load_run(run)  # the base checkpoint + the trained adapter
     import gymnasium as gym

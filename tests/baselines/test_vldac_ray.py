@@ -35,8 +35,12 @@ ray.shutdown()
 
 
 def _can_isolate() -> bool:
-    return (hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("unshare") is not None
-            and shutil.which("ip") is not None)
+    return (
+        hasattr(os, "geteuid")
+        and os.geteuid() == 0
+        and shutil.which("unshare") is not None
+        and shutil.which("ip") is not None
+    )
 
 
 @pytest.mark.slow
@@ -53,12 +57,22 @@ def test_ray_backend_matches_local_on_loopback_only(tmp_path: Path) -> None:
     local = main(args)
     ray_tmp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # Ray's socket paths must be short
     try:
-        code = SCRIPT.format(root=str(ROOT), ray_tmp=ray_tmp,
-                             args=json.dumps(args.__dict__))
+        code = SCRIPT.format(root=str(ROOT), ray_tmp=ray_tmp, args=json.dumps(args.__dict__))
         done = subprocess.run(
-            ["unshare", "-n", "bash", "-c", f'ip link set lo up && "{sys.executable}" -c "$0"',
-             code], capture_output=True, text=True, timeout=600, cwd=ROOT,
-            env={**os.environ, "RAY_TMPDIR": ray_tmp, "CI": "true"})
+            [
+                "unshare",
+                "-n",
+                "bash",
+                "-c",
+                f'ip link set lo up && "{sys.executable}" -c "$0"',
+                code,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=ROOT,
+            env={**os.environ, "RAY_TMPDIR": ray_tmp, "CI": "true"},
+        )
     finally:
         shutil.rmtree(ray_tmp, ignore_errors=True)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 from results_factory import XSS, NamedAgent, read_json, run
 
+from leaderboard.display import format_estimate, format_number
 from leaderboard.markdown import escape_markdown
 from leaderboard.render import rebuild
 from leaderboard.standings import load_standings
@@ -43,24 +44,34 @@ def two_agents(
     return folder
 
 
-def test_markdown_ranks_the_agents(two_agents: Path) -> None:
+def _score(results: Path, env_id: str | None = None) -> str:
+    aggregates = read_json(results)["aggregates"]
+    cell = aggregates["per_env"][env_id]["score"] if env_id else aggregates["suite"]
+    return format_estimate(cell["mean"] if env_id else cell["score"], cell["stderr"])
+
+
+def test_markdown_ranks_the_agents(
+    two_agents: Path, random_results: Path, scripted_results: Path
+) -> None:
     text = (two_agents / "LEADERBOARD.md").read_text(encoding="utf-8")
     assert "## quick v1" in text
     header, _, first, second = _rows(text)
     assert header[:3] == ["#", "Agent", "Score"] and header[-2:] == ["Model", "Date"]
     assert "GymCards-Blackjack-v0" in header
     assert first[:2] == ["1", "scripted `44136fa3`"] and second[:2] == ["2", "random `bd048884`"]
-    assert first[2] == "**0.79 ± 0.03**"  # the best of the column is bold
-    assert second[header.index("GymCards-NumberLine-v0")] == "0.60 ± 0.11"
+    assert first[2] == f"**{_score(scripted_results)}**"  # the best of the column is bold
+    numberline = "VLAgent/GymCards-NumberLine-v0"
+    assert second[header.index("GymCards-NumberLine-v0")] == _score(random_results, numberline)
     assert first[-2] == "—" and re.fullmatch(r"\d{4}-\d\d-\d\d", first[-1])
 
 
 def test_page_and_plot_show_every_agent(
-    two_agents: Path, tmp_path: Path, random_results: Path
+    two_agents: Path, tmp_path: Path, random_results: Path, scripted_results: Path
 ) -> None:
     page = (two_agents / "site" / "index.html").read_text(encoding="utf-8")
     assert page.count('<td class="agent"') == 2
-    assert '<span class="name">scripted</span>' in page and "0.79</span>" in page
+    score = format_number(read_json(scripted_results)["aggregates"]["suite"]["score"], 2)
+    assert '<span class="name">scripted</span>' in page and f"{score}</span>" in page
     plot = _png(two_agents / "site" / "leaderboard.png")
     assert plot.shape[0] > 400 and plot.shape[1] > 1000 and plot.std() > 10
 
