@@ -802,7 +802,7 @@ def main(args: Args) -> Path:
 def _log_eval(policy: VLMPolicy, args: Args, run_dir: Path, writer: Any, state: TrainState) -> None:
     from baselines.vldac_agent import evaluate_policy
 
-    result = evaluate_policy(policy, args, state)
+    result = evaluate_policy(policy, args, run_dir / "eval")
     writer.add_scalar("eval/success_rate", result["success_rate"], state.global_step)
     writer.add_scalar("eval/episodic_return", result["return"], state.global_step)
     with (run_dir / "eval.jsonl").open("a") as handle:

@@ -135,8 +135,11 @@ def agent_for(policy: VLMPolicy, args: Any, **kwargs: Any) -> VLDACAgent:
     )
 
 
-def evaluate_policy(policy: VLMPolicy, args: Any, state: Any | None = None) -> dict[str, float]:
-    """Greedy success rate and mean return on ``args.eval_episodes`` held-out seeds."""
+def evaluate_policy(policy: VLMPolicy, args: Any, output_dir: str | Path) -> dict[str, float]:
+    """Greedy success rate and mean return on ``args.eval_episodes`` held-out seeds.
+
+    Each evaluation's results JSON goes to ``output_dir`` (the run's ``eval/`` folder).
+    """
     from vlagent_envs.eval import evaluate
 
     agent = agent_for(policy, args)
@@ -145,7 +148,7 @@ def evaluate_policy(policy: VLMPolicy, args: Any, state: Any | None = None) -> d
     results, _ = evaluate(
         agent,
         _suite_for(args),
-        output_dir=Path(args.output_dir) / ".eval",
+        output_dir=output_dir,
         num_envs=min(args.eval_episodes, 64),
         resume=False,
         progress=False,
