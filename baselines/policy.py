@@ -229,6 +229,12 @@ class VLMPolicy(nn.Module):
         if reference == "copy":
             self.reference = copy.deepcopy(model).eval().requires_grad_(False)
         self.eos_ids = _eos_ids(model, self.tokenizer)
+        # An answer holds no special token but end-of-turn: a sampled <|image_pad|> would turn
+        # the completion into an image placeholder when the step is scored again.
+        special = {
+            int(i) for i, token in self.tokenizer.added_tokens_decoder.items() if token.special
+        } | set(self.tokenizer.all_special_ids)
+        self.suppressed_ids = sorted(special - set(self.eos_ids))
         self._tries: dict[tuple[str, ...], ActionTrie] = {}
 
     # ------------------------------------------------------------------ tokens and prompts
@@ -306,6 +312,8 @@ class VLMPolicy(nn.Module):
             "pad_token_id": self.tokenizer.pad_token_id,
             "eos_token_id": list(self.eos_ids),
         }
+        if self.suppressed_ids:
+            options["suppress_tokens"] = self.suppressed_ids
         if greedy:
             options.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         else:
@@ -338,6 +346,8 @@ class VLMPolicy(nn.Module):
             out = self.model(**encoded.inputs, logits_to_keep=length + 1, output_hidden_states=True)
             hidden_last = out.hidden_states[-1][:, encoded.prompt_length - 1]
         logits = out.logits[:, :length].float() / self.temperature
+        if self.suppressed_ids:  # the distribution that sampled (see generate)
+            logits[..., self.suppressed_ids] = float("-inf")
         if constrain_to is not None:
             tries = [self.trie(a) for a in constrain_to]
             allowed = allowed_token_mask(tries, encoded.completion, logits.shape[-1])

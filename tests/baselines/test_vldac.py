@@ -298,3 +298,25 @@ def test_a_checkpoint_folder_trains_lora_adapters_only(tmp_path: Path) -> None:
     obs, info = env.reset(seed=0)
     agent.reset(0)
     assert agent.act(obs, info) in ("+", "-")
+
+
+def test_free_answers_never_contain_special_tokens_but_end_of_turn() -> None:
+    import gymnasium as gym
+
+    import vlagent_envs  # noqa: F401
+    from baselines.policy import build_prompt
+
+    policy = load_policy(
+        "tiny", tiny_options=json.loads(TINY), with_reference=False, temperature=5.0
+    )
+    env = gym.make("VLAgent/GymCards-NumberLine-v0")
+    obs, info = env.reset(seed=0)
+    messages, images = build_prompt("", obs, None, "json", 1)
+    prompt = policy.render(messages)
+    torch.manual_seed(0)
+    completions = policy.generate([prompt] * 16, [images] * 16, 24)
+    special = set(policy.suppressed_ids)
+    assert special and not any(set(c) & special for c in completions)
+    # Scoring them again (prompt + completion) keeps the image placeholders consistent.
+    out = policy.score(policy.encode([prompt] * 16, [images] * 16, completions))
+    assert torch.isfinite(out.logprobs).all()
