@@ -184,6 +184,16 @@ class VLAgentEnv(gym.Env[dict, str]):
         actions = getattr(self.grammar, "actions", None)
         return list(actions) if actions is not None else None
 
+    def _idle(self, event: str) -> StepResult | None:
+        """Let one step of simulated time pass without acting (the no-op of an invalid action).
+
+        ``None`` (the default): the simulator has no clock of its own and nothing happens.
+        Simulators where time matters (a step limit they count, health that drains) advance it
+        and return the step's result with ``event`` as its text; the policy's penalty replaces
+        the reward.
+        """
+        return None
+
     def expert_action(self) -> str | None:
         """The scripted solver's next action from the simulator state, ``None`` if none ships."""
         return None
@@ -272,10 +282,12 @@ class VLAgentEnv(gym.Env[dict, str]):
         policy = self.invalid_action_policy
         shown = raw if len(raw) <= 60 else raw[:57] + "..."
         if policy.kind == "noop":
-            return StepResult(
-                reward=policy.penalty,
-                text=f"Invalid action {shown!r}: nothing happened. {self.grammar.describe()}",
-            )
+            text = f"Invalid action {shown!r}: nothing happened. {self.grammar.describe()}"
+            idle = self._idle(text)
+            if idle is None:
+                return StepResult(reward=policy.penalty, text=text)
+            idle.reward = policy.penalty
+            return idle
         if policy.kind == "default":
             fallback = policy.default_action
         else:

@@ -118,14 +118,9 @@ class NumberLineEnv(VLAgentEnv):
             self.current -= 1
         return self._after_step(before, f"You chose {action}.")
 
-    def _apply_invalid(self, raw: str) -> StepResult:
+    def _idle(self, event: str) -> StepResult:
         # The no-op still spends one of the episode's steps, like any other step.
-        if self.invalid_action_policy.kind != "noop":
-            return super()._apply_invalid(raw)
-        result = super()._apply_invalid(raw)
-        limited = self._after_step(abs(self.current - self.target), result.text)
-        limited.reward = result.reward
-        return limited
+        return self._after_step(abs(self.current - self.target), event)
 
     def _after_step(self, before: int, event: str) -> StepResult:
         self.steps_made += 1

@@ -216,19 +216,15 @@ class MiniWorldEnv(VLAgentEnv):
         event = self._event(sim, action, pos, direction, carrying, front)
         return self._finish(self._goal.judge(sim, float(reward), terminated, truncated), event)
 
-    def _apply_invalid(self, raw: str) -> StepResult:
-        if self.invalid_action_policy.kind != "noop":
-            return super()._apply_invalid(raw)
-        result = super()._apply_invalid(raw)
+    def _idle(self, event: str) -> StepResult:
         # The no-op is MiniWorld's own do-nothing action: the agent stays, time passes (the step
-        # counts towards the limit; CollectHealth's health drains), the reward is the penalty.
+        # counts towards the limit; CollectHealth's health drains); the base class sets the
+        # reward to the policy's penalty.
         sim = self._sim
         obs, reward, terminated, truncated, _ = sim.step(_NOOP)
         self._history.append(_NOOP)
         self._image = self._frame(obs)
-        verdict = self._goal.judge(sim, float(reward), terminated, truncated)
-        verdict.reward = result.reward
-        return self._finish(verdict, result.text)
+        return self._finish(self._goal.judge(sim, float(reward), terminated, truncated), event)
 
     def _finish(self, verdict: Verdict, event: str) -> StepResult:
         """The step's result: VL-DAC's reward processing, the end of time, one text."""
