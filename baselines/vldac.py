@@ -42,7 +42,8 @@ import torch
 from tqdm.auto import tqdm
 
 from baselines.env_pool import LocalEnvPool, RayEnvPool, Transition, make_env_fn
-from baselines.policy import AnswerFormat, Encoded, VLMPolicy, build_prompt, load_policy
+from baselines.policy import AnswerFormat, Encoded, VLMPolicy, load_policy
+from baselines.policy import default_frames as env_default_frames
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,8 @@ class Args:
     total_timesteps: int = 20_000
     """Env steps to train for."""
     frames: int = 0
-    """Last k frames in the prompt (0 = 4 for MiniWorld, else 1)."""
+    """Last k frames in the prompt (0 = the env's default: 4 for MiniWorld, none for MathQA,
+    else 1)."""
     answer_format: Literal["json", "action"] = "json"
     """'json' ({"thoughts": ..., "action": ...}) or 'action' (the action only)."""
     constrained: bool = False
@@ -329,14 +331,9 @@ def prompts_for(
         info = infos[i] if infos is not None else cursor.info
         actions = info.get("admissible_actions")
         actions = list(actions) if actions is not None else None
-        messages, imgs = build_prompt(
-            cursor.task_prompt if args.task_prompt else "",
-            obs,
-            actions,
-            answer_format(args),
-            frames,
-        )
-        prompts.append(policy.render(messages))
+        shown_prompt = cursor.task_prompt if args.task_prompt else ""
+        prompt, imgs = policy.prompt(shown_prompt, obs, actions, answer_format(args), frames)
+        prompts.append(prompt)
         images.append(imgs)
         admissible.append(actions)
     return prompts, images, admissible
@@ -629,7 +626,7 @@ def load_checkpoint(
 
 
 def default_frames(args: Args) -> int:
-    return args.frames or (4 if "MiniWorld" in args.env_id else 1)
+    return args.frames or env_default_frames(args.env_id)
 
 
 def build(args: Args) -> tuple[VLMPolicy, torch.optim.Optimizer, Any]:

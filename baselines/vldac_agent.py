@@ -1,11 +1,11 @@
-"""A trained VL-DAC policy as a harness agent, so it is evaluated like any other and can be
-submitted to the leaderboard.
+"""A trained policy (VL-DAC, ESSA or GRPO) as a harness agent, so it is evaluated like any other
+and can be submitted to the leaderboard.
 
 ``VLDACAgent`` prompts exactly as training did (the env's task prompt, the last k frames, the
 instruction, text and admissible actions) and decodes greedily. It keeps its own frame history
 per batch slot (history belongs to the agent), padded like ``FrameHistory`` at reset.
 
-Evaluate a finished run on a suite::
+Evaluate a finished run (of any of the three trainers) on a suite::
 
     python -m baselines.vldac_agent runs/<run> --suite quick --submit
 """
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from baselines.policy import VLMPolicy, build_prompt, load_policy
+from baselines.policy import VLMPolicy, default_frames, load_policy
 
 __all__ = ["VLDACAgent", "agent_for", "evaluate_policy", "load_run"]
 
@@ -85,7 +85,8 @@ class VLDACAgent:
             state = self._slots.get(slot)
             if "task_prompt" in info and info.get("raw_action") is None:
                 state = self._slots[slot] = _Slot(
-                    info["task_prompt"], deque([obs["image"]] * self.frames, maxlen=self.frames)
+                    info["task_prompt"],
+                    deque([obs["image"]] * self.frames, maxlen=max(1, self.frames)),
                 )
             elif state is None:
                 raise ValueError(f"slot {slot}: the first act of an episode needs the reset info")
@@ -93,14 +94,14 @@ class VLDACAgent:
                 state.frames.append(obs["image"])
             actions = info.get("admissible_actions")
             shown = {**obs, "frames": np.stack(state.frames)} if self.frames > 1 else obs
-            messages, imgs = build_prompt(
+            prompt, imgs = self.policy.prompt(
                 state.task_prompt if self.show_task_prompt else "",
                 shown,
                 list(actions) if actions is not None else None,
-                self.answer_format,
+                self.answer_format,  # type: ignore[arg-type]
                 self.frames,
-            )  # type: ignore[arg-type]
-            prompts.append(self.policy.render(messages))
+            )
+            prompts.append(prompt)
             images.append(imgs)
             admissible.append(list(actions) if actions is not None else None)
         allowed = admissible if self.constrained else None
@@ -163,43 +164,22 @@ def evaluate_policy(policy: VLMPolicy, args: Any, output_dir: str | Path) -> dic
 
 
 def _frames(args: Any) -> int:
-    return args.frames or (4 if "MiniWorld" in args.env_id else 1)
+    return args.frames or default_frames(args.env_id)
 
 
 def load_run(run_dir: str | Path, device: str = "cpu") -> tuple[VLDACAgent, dict[str, Any]]:
-    """The agent of a finished VL-DAC run folder (its ``model/`` and ``args.json``)."""
+    """The agent of a finished run folder (its ``model/`` and ``args.json``): VL-DAC, ESSA or
+    GRPO (told apart by their arguments)."""
+    run_dir = Path(run_dir)
+    saved = json.loads((run_dir / "args.json").read_text())
+    if "population" in saved or "group_size" in saved:
+        return _load_es_or_grpo_run(run_dir, saved, device)
     from baselines.vldac import Args
 
-    run_dir = Path(run_dir)
-    args = Args(**json.loads((run_dir / "args.json").read_text()))
+    args = Args(**saved)
     model_dir = run_dir / "model"
-    if args.model == "tiny":
-        policy = load_policy(
-            str(model_dir),
-            lora=False,
-            temperature=args.temperature,
-            value_layers=(1,),
-            device=device,
-            with_reference=False,
-        )
-    else:
-        from vlagent_envs.core import require
-
-        peft = require("peft", "baselines")
-        policy = load_policy(
-            args.model,
-            lora=False,
-            temperature=args.temperature,
-            value_layers=(1,),
-            device=device,
-            with_reference=False,
-        )
-        policy.model = peft.PeftModel.from_pretrained(policy.model, model_dir)
-    evals = (
-        [json.loads(line) for line in (run_dir / "eval.jsonl").read_text().splitlines()]
-        if (run_dir / "eval.jsonl").exists()
-        else []
-    )
+    policy = _load_trained(args.model, model_dir, args, device, lora=args.model != "tiny")
+    evals = _records(run_dir / "eval.jsonl")
     budget = {
         "env_id": args.env_id,
         "env_kwargs": json.loads(args.env_kwargs),
@@ -218,8 +198,86 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> tuple[VLDACAgent, dict
     return agent, budget
 
 
+def _records(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def _load_trained(model: str, model_dir: Path, args: Any, device: str, lora: bool) -> VLMPolicy:
+    """A run's policy: its full weights (``model_dir``), or its base plus the saved adapter."""
+    if not lora:
+        return load_policy(
+            str(model_dir),
+            lora=False,
+            temperature=getattr(args, "temperature", 1.0),
+            value_layers=(1,),
+            device=device,
+            with_reference=False,
+        )
+    from vlagent_envs.core import require
+
+    peft = require("peft", "baselines")
+    policy = load_policy(
+        model,
+        lora=False,
+        temperature=getattr(args, "temperature", 1.0),
+        tiny_options=json.loads(getattr(args, "tiny_options", "{}") or "{}"),
+        seed=args.seed,
+        value_layers=(1,),
+        device=device,
+        with_reference=False,
+    )
+    policy.model = peft.PeftModel.from_pretrained(policy.model, model_dir)
+    return policy
+
+
+def _load_es_or_grpo_run(
+    run_dir: Path, saved: dict[str, Any], device: str
+) -> tuple[VLDACAgent, dict[str, Any]]:
+    from types import SimpleNamespace
+
+    from baselines.sft import prompting
+
+    args = SimpleNamespace(**saved)
+    essa = "population" in saved
+    model_dir = run_dir / "model"
+    if not model_dir.exists():
+        raise FileNotFoundError(f"{run_dir} has no model/ (the run has not finished)")
+    policy = _load_trained(args.model, model_dir, args, device, lora=True)
+    shown = prompting(args)
+    evals = _records(run_dir / "eval.jsonl")
+    budget = {
+        "env_id": args.env_id,
+        "env_kwargs": json.loads(args.env_kwargs),
+        "model": args.model,
+        "seed": args.seed,
+        "lora_r": args.lora_r,
+        "warm_start_steps": args.sft_steps,
+        ("generations" if essa else "steps"): evals[-1]["generation" if essa else "step"]
+        if evals
+        else None,
+        "train_episodes": evals[-1]["train_episodes"] if evals else None,
+        "train_wall_time_s": evals[-1]["wall_time_s"] if evals else None,
+        "device": "CPU (2 cores)" if device == "cpu" else device,
+    }
+    name = f"{'ESSA' if essa else 'GRPO'} ({args.model}, CPU)"
+    agent = VLDACAgent(
+        policy,
+        shown.answer_format,
+        shown.frames,
+        shown.constrained,
+        shown.max_new_tokens,
+        name=name,
+        config=budget,
+        task_prompt=shown.task_prompt,
+    )
+    agent.model_info = {"path": str(model_dir), "revision": None}  # type: ignore[attr-defined]
+    return agent, budget
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Evaluate a VL-DAC run with the harness.")
+    parser = argparse.ArgumentParser(
+        description="Evaluate a VL-DAC, ESSA or GRPO run with the harness."
+    )
     parser.add_argument("run_dir")
     parser.add_argument("--suite", default="quick")
     parser.add_argument(

@@ -115,3 +115,12 @@ _register(MINIWORLD, None, _MINIWORLD, max_episode_steps=128, task_name="OneRoom
 for _task, _limit in _MINIWORLD_TASKS.items():
     _register(MINIWORLD, _task, _MINIWORLD, max_episode_steps=_limit, task_name=_task)
 del _task, _limit
+
+# --- MathQA --------------------------------------------------------------------------------
+MATHQA = Family(
+    "MathQA",
+    "mathqa",
+    ("PIL", "numpy"),
+    "GSM8K-style math word problems (ESSA's reasoning domain), one free-text answer each",
+)
+_register(MATHQA, None, "vlagent_envs.envs.mathqa.env:MathQAEnv", max_episode_steps=1)

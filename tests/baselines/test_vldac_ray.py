@@ -43,6 +43,24 @@ def _can_isolate() -> bool:
     )
 
 
+def run_on_loopback(code: str) -> subprocess.CompletedProcess:
+    """Run Python ``code`` in a network namespace with only loopback; ``{ray_tmp}`` in the code
+    becomes a fresh short temp folder for Ray (its socket paths must be short)."""
+    ray_tmp = tempfile.mkdtemp(prefix="ray", dir="/tmp")
+    shell = f'ip link set lo up && "{sys.executable}" -c "$0"'
+    try:
+        return subprocess.run(
+            ["unshare", "-n", "bash", "-c", shell, code.replace("{ray_tmp}", ray_tmp)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=ROOT,
+            env={**os.environ, "RAY_TMPDIR": ray_tmp, "CI": "true"},
+        )
+    finally:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+
+
 @pytest.mark.slow
 def test_ray_backend_matches_local_on_loopback_only(tmp_path: Path) -> None:
     if not _can_isolate():
@@ -55,26 +73,8 @@ def test_ray_backend_matches_local_on_loopback_only(tmp_path: Path) -> None:
 
     args = small_args(tmp_path, total_timesteps=16, num_envs=2, eval_episodes=2)
     local = main(args)
-    ray_tmp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # Ray's socket paths must be short
-    try:
-        code = SCRIPT.format(root=str(ROOT), ray_tmp=ray_tmp, args=json.dumps(args.__dict__))
-        done = subprocess.run(
-            [
-                "unshare",
-                "-n",
-                "bash",
-                "-c",
-                f'ip link set lo up && "{sys.executable}" -c "$0"',
-                code,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            cwd=ROOT,
-            env={**os.environ, "RAY_TMPDIR": ray_tmp, "CI": "true"},
-        )
-    finally:
-        shutil.rmtree(ray_tmp, ignore_errors=True)
+    code = SCRIPT.format(root=str(ROOT), ray_tmp="{ray_tmp}", args=json.dumps(args.__dict__))
+    done = run_on_loopback(code)
     assert done.returncode == 0, done.stderr[-3000:]
     ray_run = Path(done.stdout.strip().splitlines()[-1])
     a = torch.load(local / "checkpoint.pt", weights_only=False)

@@ -9,6 +9,7 @@ import pytest
 
 from leaderboard.run import main
 from leaderboard.store import submission_paths
+from vlagent_envs.eval import load_suite
 
 
 def test_run_quick_suite(
@@ -29,8 +30,9 @@ def test_run_quick_suite(
     )
     out = capsys.readouterr().out
     assert status == 0
-    assert "==> random on quick v1" in out and "==> scripted on quick v1" in out
-    assert "### quick v1" in out
+    version = load_suite("quick").version
+    assert f"==> random on quick v{version}" in out and f"==> scripted on quick v{version}" in out
+    assert f"### quick v{version}" in out
     assert re.search(r"\| 1 \| scripted `44136fa3` \| \*\*0\.\d\d ± 0\.\d\d\*\* \|", out)
     assert re.search(r"\| 2 \| random `bd048884` \| 0\.\d\d ± 0\.\d\d \|", out)
     for name in ("LEADERBOARD.md", "site/index.html", "site/leaderboard.png"):

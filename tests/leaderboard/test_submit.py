@@ -18,7 +18,7 @@ from results_factory import ROOT, read_json, snapshot, write_json
 
 from leaderboard.store import store_submission, submission_paths
 from leaderboard.submit import MAX_BYTES, main, submit
-from vlagent_envs.eval import ResultsError, aggregate
+from vlagent_envs.eval import ResultsError, aggregate, load_suite
 
 NUMBER_LINE = "VLAgent/GymCards-NumberLine-v0"
 
@@ -114,8 +114,11 @@ def _aggregates_edited(data: dict[str, Any]) -> None:
     data["aggregates"]["suite"]["score"] += 0.05
 
 
+QUICK_VERSION = load_suite("quick").version
+
+
 def _old_suite(data: dict[str, Any]) -> None:
-    data["suite"]["version"] = 2
+    data["suite"]["version"] = QUICK_VERSION + 1
 
 
 def _config_edited(data: dict[str, Any]) -> None:
@@ -136,7 +139,7 @@ REJECTIONS = {
     "other seeds": (_other_seeds, "seeds or episode count differ from the suite"),
     "wrong episode count": (_episode_missing, "19 episodes recorded, the suite has 20"),
     "aggregates edited": (_aggregates_edited, "aggregates.suite.score"),
-    "old suite version": (_old_suite, "is not the current v1"),
+    "old suite version": (_old_suite, f"is not the current v{QUICK_VERSION}"),
     "config edited": (_config_edited, "config_hash does not match"),
 }
 

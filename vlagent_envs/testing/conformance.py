@@ -96,6 +96,7 @@ def _action_sequence(env: VLAgentEnv, rng: np.random.Generator, info: dict[str, 
     if admissible:
         choice = admissible[int(rng.integers(len(admissible)))]
         return json.dumps({"thoughts": "...", "action": choice}) if roll > 0.8 else choice
+    env.action_space.seed(int(rng.integers(2**31)))  # free text, drawn from rng too
     return env.action_space.sample()
 
 
