@@ -178,7 +178,8 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> tuple[VLDACAgent, dict
 
     args = Args(**saved)
     model_dir = run_dir / "model"
-    policy = _load_trained(args.model, model_dir, args, device, lora=args.model != "tiny")
+    adapter = (model_dir / "adapter_config.json").exists()  # LoRA: base + adapter
+    policy = _load_trained(args.model, model_dir, args, device, lora=adapter)
     evals = _records(run_dir / "eval.jsonl")
     budget = {
         "env_id": args.env_id,
