@@ -87,6 +87,7 @@ def small_args(tmp_path: Path, **overrides) -> Args:
 
 
 def _policy_with_random_adapters(rank: int = 4):
+    torch.manual_seed(0)  # LoRA's A is drawn from the global generator: same adapters always
     policy = load_policy(
         "tiny",
         lora=True,
@@ -158,7 +159,8 @@ def test_int8_base_layers_stay_close_to_float() -> None:
     before = _logits(policy)
     assert quantize_base_layers(policy.model) == 2 * 4
     after = _logits(policy)
-    assert (after - before).abs().max() < 0.1 * before.abs().max()
+    assert (after - before).norm() < 0.15 * before.norm()
+    assert (after.argmax(-1) == before.argmax(-1)).float().mean() >= 0.8  # the same next tokens
     space = SingularValueSpace(policy.model)  # candidates still apply on top of int8
     space.set(np.full(space.dim, 0.5))
     assert not torch.allclose(_logits(policy), after, atol=1e-3)
