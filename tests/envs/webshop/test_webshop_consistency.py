@@ -1,0 +1,58 @@
+"""The generated catalog and the reward agree: buying a goal's own product, with the goal's
+options, at its price, scores 1.0 (what the scripted agent will rely on)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("rapidfuzz")
+pytest.importorskip("textblob")
+
+from vlagent_envs.envs.webshop.catalog import write_catalog  # noqa: E402
+from vlagent_envs.envs.webshop.data import (  # noqa: E402
+    Product,
+    build_goals,
+    load_catalog,
+    split_goals,
+)
+from vlagent_envs.envs.webshop.reward import get_reward  # noqa: E402
+
+
+def _product_fields(product: Product) -> dict[str, Any]:
+    """The original's product keys that the reward reads."""
+    return {
+        "query": product.query,
+        "product_category": product.product_category,
+        "name": product.name,
+        "Title": product.name,
+        "Attributes": list(product.attributes),
+        "BulletPoints": list(product.bullet_points),
+        "Description": product.description,
+    }
+
+
+def _chosen_options(product: Product, wanted: Any) -> dict[str, str]:
+    values = list(wanted.values()) if isinstance(wanted, dict) else list(wanted)
+    chosen = {}
+    for name, choices in product.options.items():
+        for value in values:
+            if value in choices:
+                chosen[name] = value
+    return chosen
+
+
+def test_buying_the_goal_product_with_its_options_scores_one(tmp_path: Path) -> None:
+    catalog = load_catalog(write_catalog(tmp_path / "catalog"))
+    test = split_goals(build_goals(list(catalog.products))).test
+    rewards = []
+    for goal in test:
+        product = catalog.by_asin[goal.asin]
+        goal_fields = asdict(goal)
+        options = _chosen_options(product, goal.goal_options)
+        rewards.append(get_reward(_product_fields(product), goal_fields, product.price, options))
+    assert len(rewards) == 500
+    assert sum(r == 1.0 for r in rewards) / len(rewards) >= 0.99, sorted(rewards)[:10]
