@@ -57,27 +57,34 @@ def _one_thread():
     torch.set_num_threads(1)
 
 
+# The shared part of ESSA's and GRPO's small runs (trainer.RunArgs): a NumberLine run small
+# enough for CI, text observation, action-only answers.
+SHARED = dict(
+    model="tiny",
+    tiny_options=TINY,
+    env_id="VLAgent/GymCards-NumberLine-v0",
+    env_kwargs='{"text_observation": true}',
+    eval_env_kwargs='{"text_observation": true}',
+    answer_format="action",
+    max_new_tokens=4,
+    lora_r=2,
+    lora_alpha=4,
+    sft_demos=8,
+    sft_steps=3,
+    sft_batch_size=4,
+    eval_every=0,
+    eval_episodes=2,
+    eval_seed=10_000,
+)
+
+
 def small_args(tmp_path: Path, **overrides) -> Args:
-    """A NumberLine run small enough for CI (text observation, action-only answers)."""
+    """A small ESSA run."""
     options = dict(
-        model="tiny",
-        tiny_options=TINY,
-        env_id="VLAgent/GymCards-NumberLine-v0",
-        env_kwargs='{"text_observation": true}',
-        eval_env_kwargs='{"text_observation": true}',
-        answer_format="action",
-        max_new_tokens=4,
-        lora_r=2,
-        lora_alpha=4,
-        sft_demos=8,
-        sft_steps=3,
-        sft_batch_size=4,
+        SHARED,
         population=4,
         batch_size=2,
         generations=2,
-        eval_every=0,
-        eval_episodes=2,
-        eval_seed=10_000,
         env_batch=8,
         output_dir=str(tmp_path),
         run_name="essa",

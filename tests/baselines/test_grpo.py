@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("peft")
 
-from test_essa import TINY  # noqa: E402
+from test_essa import SHARED, TINY  # noqa: E402
 
 from baselines.episodes import EpisodePlayer, Prompting  # noqa: E402
 from baselines.grpo import Args, group_advantages, grpo_loss, main, prompt_seeds  # noqa: E402
@@ -27,27 +27,14 @@ def _one_thread():
 
 
 def small_args(tmp_path: Path, **overrides) -> Args:
+    """A small GRPO run."""
     options = dict(
-        model="tiny",
-        tiny_options=TINY,
-        env_id="VLAgent/GymCards-NumberLine-v0",
-        env_kwargs='{"text_observation": true}',
-        eval_env_kwargs='{"text_observation": true}',
-        answer_format="action",
-        max_new_tokens=4,
-        lora_r=2,
-        lora_alpha=4,
-        sft_demos=8,
-        sft_steps=3,
-        sft_batch_size=4,
+        SHARED,
         constrained=True,  # valid actions: returns differ within a group
         prompts=2,
         group_size=3,
         steps=2,
         learning_rate=1e-3,
-        eval_every=0,
-        eval_episodes=2,
-        eval_seed=10_000,
         output_dir=str(tmp_path),
         run_name="grpo",
     )
