@@ -1,5 +1,6 @@
 # Two commands on a fresh machine: `make run` (the quick leaderboard suite) and `make test`.
-# Both create .venv and install what they need; torch==2.13.0 is installed first, before
+# Both install the Debian packages the envs need when missing (as root; otherwise they print the
+# apt-get command), create .venv and install what they need; torch==2.13.0 is installed first, before
 # anything that depends on it, because any other version downloads gigabytes.
 PYTHON ?= python3
 VENV ?= .venv
@@ -9,6 +10,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test bench lint format clean
 
 $(STAMP): pyproject.toml
+	bash .ci/system-packages
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e ".[miniworld,webshop,baselines,leaderboard,dev]"

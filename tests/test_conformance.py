@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import gymnasium as gym
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,6 +28,14 @@ def test_every_family_registers_ids() -> None:
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_conformance(env_id: str, check: str) -> None:
     CHECKS[check](env_id)
+
+
+@pytest.fixture(scope="module")
+def fuzz_envs() -> Iterator[dict[str, gym.Env]]:
+    envs: dict[str, gym.Env] = {}
+    yield envs
+    for env in envs.values():
+        env.close()
 
 
 _json_fragments = st.recursive(
@@ -56,14 +66,19 @@ _hostile = st.one_of(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(actions=st.lists(_hostile, min_size=1, max_size=6))
-def test_fuzzed_actions_never_break_the_contract(env_id: str, actions: list[str]) -> None:
-    env = gym.make(env_id)
+def test_fuzzed_actions_never_break_the_contract(
+    env_id: str, actions: list[str], fuzz_envs: dict[str, gym.Env]
+) -> None:
+    # One env per id for all examples (a reset per example): building an env can cost seconds
+    # (a browser for WebShop's screenshots, a GL context for MiniWorld).
+    if env_id not in fuzz_envs:
+        fuzz_envs[env_id] = gym.make(env_id)
+    env = fuzz_envs[env_id]
     env.reset(seed=len(actions))
     for action in actions:
         _, _, terminated, truncated, _ = check_action(env, action)
         if terminated or truncated:
             env.reset(seed=0)
-    env.close()
 
 
 def test_unknown_id_suggests_close_matches() -> None:

@@ -124,3 +124,15 @@ MATHQA = Family(
     "GSM8K-style math word problems (ESSA's reasoning domain), one free-text answer each",
 )
 _register(MATHQA, None, "vlagent_envs.envs.mathqa.env:MathQAEnv", max_episode_steps=1)
+
+# --- WebShop -------------------------------------------------------------------------------
+WEBSHOP = Family(
+    "WebShop",
+    "webshop",
+    ("flask", "bm25s", "Stemmer", "rapidfuzz", "textblob"),
+    "WebShop's shop site: search, products, options, the purchase reward (text or screenshots)",
+)
+_WEBSHOP = "vlagent_envs.envs.webshop.env:WebShopEnv"
+_register(WEBSHOP, None, _WEBSHOP, max_episode_steps=15, observation_mode="text_rich")
+# VL-DAC's setting: the pages as headless Chromium shows them.
+_register(WEBSHOP, "Screenshot", _WEBSHOP, max_episode_steps=15, observation_mode="screenshot")

@@ -274,9 +274,14 @@ class VLAgentEnv(gym.Env[dict, str]):
             parsed = None
         if parsed is None:
             return None, False, raw
+        return parsed, self._admissible(parsed), raw
+
+    def _admissible(self, action: str) -> bool:
+        """Whether a parsed action may be played now; by default, whether it is one of
+        ``admissible_actions()`` (always, for an open grammar). Envs whose list holds a template
+        (WebShop's ``search[<query>]``) override it."""
         admissible = self.admissible_actions()
-        valid = admissible is None or parsed in admissible
-        return parsed, valid, raw
+        return admissible is None or action in admissible
 
     def _apply_invalid(self, raw: str) -> StepResult:
         policy = self.invalid_action_policy

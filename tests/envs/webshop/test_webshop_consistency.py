@@ -14,28 +14,15 @@ pytest.importorskip("textblob")
 
 from vlagent_envs.envs.webshop.catalog import write_catalog
 from vlagent_envs.envs.webshop.data import (
-    Product,
     build_goals,
     load_catalog,
+    product_fields,
     split_goals,
 )
 from vlagent_envs.envs.webshop.reward import get_reward
 
 
-def _product_fields(product: Product) -> dict[str, Any]:
-    """The original's product keys that the reward reads."""
-    return {
-        "query": product.query,
-        "product_category": product.product_category,
-        "name": product.name,
-        "Title": product.name,
-        "Attributes": list(product.attributes),
-        "BulletPoints": list(product.bullet_points),
-        "Description": product.description,
-    }
-
-
-def _chosen_options(product: Product, wanted: Any) -> dict[str, str]:
+def _chosen_options(product: Any, wanted: Any) -> dict[str, str]:
     values = list(wanted.values()) if isinstance(wanted, dict) else list(wanted)
     chosen = {}
     for name, choices in product.options.items():
@@ -53,6 +40,6 @@ def test_buying_the_goal_product_with_its_options_scores_one(tmp_path: Path) -> 
         product = catalog.by_asin[goal.asin]
         goal_fields = asdict(goal)
         options = _chosen_options(product, goal.goal_options)
-        rewards.append(get_reward(_product_fields(product), goal_fields, product.price, options))
+        rewards.append(get_reward(product_fields(product), goal_fields, product.price, options))
     assert len(rewards) == 500
     assert sum(r == 1.0 for r in rewards) / len(rewards) >= 0.99, sorted(rewards)[:10]

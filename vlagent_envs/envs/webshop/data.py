@@ -437,6 +437,21 @@ def _clean_product(
     )
 
 
+def product_fields(product: Product) -> dict[str, Any]:
+    """The product under the original's keys that ``reward.get_reward`` reads."""
+    return {
+        "asin": product.asin,
+        "query": product.query,
+        "product_category": product.product_category,
+        "name": product.name,
+        "Title": product.name,
+        "Attributes": list(product.attributes),
+        "BulletPoints": list(product.bullet_points),
+        "Description": product.description,
+        "options": {name: list(values) for name, values in product.options.items()},
+    }
+
+
 # --- goals ----------------------------------------------------------------------------------
 
 
