@@ -159,7 +159,14 @@ class SearchEngine:
 
     def _index(self, documents: list[str]) -> bm25s.BM25:
         retriever = self._bm25s.BM25(method="lucene", k1=BM25_K1, b=BM25_B)
-        retriever.index(self._tokenize(documents), show_progress=False)
+        # bm25s sets its own logger to DEBUG and announces every build; keep that quiet.
+        bm25s_logger = logging.getLogger("bm25s")
+        level = bm25s_logger.level
+        bm25s_logger.setLevel(max(level, logging.INFO))
+        try:
+            retriever.index(self._tokenize(documents), show_progress=False)
+        finally:
+            bm25s_logger.setLevel(level)
         return retriever
 
     def _load(self, folder: Path) -> bm25s.BM25:
