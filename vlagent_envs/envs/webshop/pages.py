@@ -66,7 +66,7 @@ class Element:
 
 @dataclass(frozen=True)
 class Page:
-    """A page: its kind and elements, plus what the HTML title shows.
+    """A page: its kind and its elements.
 
     Attributes:
         kind: Which of the five page kinds this is.
