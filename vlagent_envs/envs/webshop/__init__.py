@@ -7,6 +7,7 @@ catalog in the official raw schema, built at first use into the user cache), ``r
 original's purchase reward), ``search`` (BM25 over the products, index cached on disk),
 ``pages`` (the pages as data and their HTML / ``text`` / ``text_rich`` renderings), ``shop``
 (the catalog, goals and search, and the shopping sessions), ``server`` (the Flask site and its
-JSON API, loopback only), ``browser`` (headless Chromium screenshots) and ``env``
+JSON API, loopback only), ``sharing`` (the server and browsers shared by a process's envs),
+``browser`` (headless Chromium screenshots) and ``env``
 (``VLAgent/WebShop-v0`` and ``VLAgent/WebShop-Screenshot-v0``).
 """

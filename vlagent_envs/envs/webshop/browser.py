@@ -53,6 +53,8 @@ from typing import Any
 import numpy as np
 from gymnasium.error import DependencyNotInstalled
 
+from vlagent_envs.envs.webshop.sharing import ProcessShared
+
 __all__ = ["BrowserError", "ChromiumBrowser", "release_shared_browser", "shared_browser"]
 
 logger = logging.getLogger(__name__)
@@ -468,18 +470,7 @@ def _kill_all(pgid: int, profile_dir: Path | None) -> None:
         time.sleep(0.02)
 
 
-_shared: dict[tuple[int, int, str | None, str | None], tuple[ChromiumBrowser, int]] = {}
-_shared_pid = os.getpid()
-_shared_lock = threading.Lock()
-
-
-def _registry() -> dict[tuple[int, int, str | None, str | None], tuple[ChromiumBrowser, int]]:
-    """The shared browsers of this process (a forked child starts with none of its own)."""
-    global _shared_pid
-    if _shared_pid != os.getpid():
-        _shared.clear()
-        _shared_pid = os.getpid()
-    return _shared
+_SHARED: ProcessShared[tuple[int, int, str | None, str | None], ChromiumBrowser] = ProcessShared()
 
 
 def shared_browser(
@@ -488,25 +479,12 @@ def shared_browser(
     """The process's browser of this size and binaries, made on first use (it starts at its
     first screenshot); pair each call with :func:`release_shared_browser`, the last of which
     closes it."""
-    key = (int(width), int(height), chromium, chromedriver)
-    with _shared_lock:
-        shared = _registry()
-        browser, users = shared.get(key, (None, 0))
-        if browser is None:
-            browser = ChromiumBrowser(width, height, chromium=chromium, chromedriver=chromedriver)
-        shared[key] = (browser, users + 1)
-        return browser
+    return _SHARED.acquire(
+        (int(width), int(height), chromium, chromedriver),
+        lambda: ChromiumBrowser(width, height, chromium=chromium, chromedriver=chromedriver),
+    )
 
 
 def release_shared_browser(browser: ChromiumBrowser) -> None:
     """Give back a browser from :func:`shared_browser`; the last user's release closes it."""
-    with _shared_lock:
-        shared = _registry()
-        for key, (candidate, users) in list(shared.items()):
-            if candidate is browser:
-                if users <= 1:
-                    del shared[key]
-                    browser.close()
-                else:
-                    shared[key] = (browser, users - 1)
-                return
+    _SHARED.release(browser, ChromiumBrowser.close)

@@ -72,19 +72,14 @@ class _LocalSession:
     def __init__(self, session: ShopSession):
         self.session = session
 
-    def snapshot(self, mode: str, expert: bool = False) -> dict[str, Any]:
-        return self.session.snapshot(mode, expert)  # type: ignore[arg-type]
+    def snapshot(self, mode: str) -> dict[str, Any]:
+        return self.session.snapshot(mode)  # type: ignore[arg-type]
 
     def step(self, action: str, mode: str) -> dict[str, Any]:
-        outcome = self.session.step(action)
-        return {
-            "valid": outcome.valid,
-            "reward": outcome.reward,
-            "done": outcome.done,
-            "message": outcome.message,
-            "reward_info": outcome.reward_info,
-            **self.snapshot(mode),
-        }
+        return self.session.act(action, mode)  # type: ignore[arg-type]
+
+    def expert_action(self) -> str | None:
+        return self.session.expert_action()
 
     def close(self) -> None:
         self.session.shop.close_session(self.session.session_id)
@@ -126,9 +121,8 @@ class _RemoteSession:
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         return _http(self.url, self.timeout_s, method, path, body)
 
-    def snapshot(self, mode: str, expert: bool = False) -> dict[str, Any]:
-        query = f"?mode={mode}" + ("&expert=1" if expert else "")
-        return self._call("GET", f"/api/sessions/{self.session_id}{query}")
+    def expert_action(self) -> str | None:
+        return self._call("GET", f"/api/sessions/{self.session_id}?expert=1")["expert_action"]
 
     def step(self, action: str, mode: str) -> dict[str, Any]:
         return self._call(
@@ -387,7 +381,7 @@ class WebShopEnv(VLAgentEnv):
         """The scripted shopper's next action (``ShopSession.expert_action``)."""
         if self._session is None:
             return None
-        return self._session.snapshot(self._mode, expert=True)["expert_action"]
+        return self._session.expert_action()
 
     @property
     def instruction(self) -> str:

@@ -21,10 +21,9 @@ reach, so pages are text-only in every mode).
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import parse_qsl
+from urllib.parse import urlencode
 
 __all__ = [
     "Element",
@@ -150,11 +149,7 @@ form { display: inline-block; margin: 2px 6px 2px 0; }
 _BACK_BUTTONS = {"back to search": "back", "buy now": "buy"}
 
 
-def render_html(
-    page: Page,
-    action_url: Callable[[str], str] | None = None,
-    search_url: str | None = None,
-) -> str:
+def render_html(page: Page, act_url: str | None = "act") -> str:
     """The page as an HTML document with the original's element classes and ids.
 
     Buttons are ``<button class="btn">`` in GET forms, product links ``<a class="product-link">``,
@@ -163,9 +158,9 @@ def render_html(
 
     Args:
         page: The page.
-        action_url: Action (``"click[next >]"``) -> URL performing it; ``None`` renders the
-            controls inert (the ``html`` observation of an in-process env).
-        search_url: URL of the search form (GET, field ``query``); ``None`` makes it inert.
+        act_url: The URL that performs an action, GET with ``action=click[...]`` (buttons,
+            links, options) or ``query=...`` (the search form); by default ``act``, relative to
+            the session's page ``/session/<id>/``. ``None`` renders the controls inert.
 
     Returns:
         A standalone document (inline CSS, no network resources).
@@ -193,7 +188,7 @@ def render_html(
             css = f' class="{element.role}"' if element.role else ""
             body.append(f"<p{css}>{text}</p>")
         elif element.kind == "search_bar":
-            action = html.escape(search_url or "#", quote=True)
+            action = html.escape(act_url or "#", quote=True)
             body.append(
                 f'<form method="get" action="{action}" style="width:100%">'
                 '<input type="text" id="search_input" name="query" placeholder="Search..." '
@@ -203,9 +198,9 @@ def render_html(
             if element.text == "Search":
                 continue  # drawn with the search bar
             css = _BACK_BUTTONS.get(element.text.lower(), "")
-            body.append(_button(element.text, f"click[{element.text.lower()}]", css, action_url))
+            body.append(_button(element.text, f"click[{element.text.lower()}]", css, act_url))
         elif element.kind == "product":
-            href = action_url(f"click[{element.text.lower()}]") if action_url else "#"
+            href = _action_href(act_url, f"click[{element.text.lower()}]")
             css = "product-link clicked" if element.clicked else "product-link"
             body.append(f'<a class="{css}" href="{html.escape(href, quote=True)}">{text}</a>')
         elif element.kind == "option":
@@ -215,7 +210,7 @@ def render_html(
                 body.append('<div class="options radio-toolbar">')
                 option_group = element.group
             name = html.escape(element.group or "", quote=True)
-            href = action_url(f"click[{element.text.lower()}]") if action_url else "#"
+            href = _action_href(act_url, f"click[{element.text.lower()}]")
             checked = " checked" if element.clicked else ""
             body.append(
                 f'<label><input type="radio" name="{name}" value="{text}"{checked} '
@@ -234,23 +229,17 @@ def render_html(
     )
 
 
-def _button(label: str, action: str, css: str, action_url: Callable[[str], str] | None) -> str:
+def _action_href(act_url: str | None, action: str) -> str:
+    return f"{act_url}?{urlencode({'action': action})}" if act_url is not None else "#"
+
+
+def _button(label: str, action: str, css: str, act_url: str | None) -> str:
     text = html.escape(label)
     classes = f"btn {css}".strip()
-    if action_url is None:
+    if act_url is None:
         return f'<form><button type="button" class="{classes}">{text}</button></form>'
-    url = action_url(action)
-    base, _, query = url.partition("?")
-    hidden = "".join(
-        f'<input type="hidden" name="{html.escape(k, quote=True)}" '
-        f'value="{html.escape(v, quote=True)}">'
-        for k, v in _query_pairs(query).items()
-    )
     return (
-        f'<form method="get" action="{html.escape(base, quote=True)}">{hidden}'
+        f'<form method="get" action="{html.escape(act_url, quote=True)}">'
+        f'<input type="hidden" name="action" value="{html.escape(action, quote=True)}">'
         f'<button type="submit" class="{classes}">{text}</button></form>'
     )
-
-
-def _query_pairs(query: str) -> Mapping[str, str]:
-    return dict(parse_qsl(query, keep_blank_values=True))

@@ -56,6 +56,7 @@ __all__ = [
     "get_reward",
     "get_reward_breakdown",
     "get_type_reward",
+    "goal_option_values",
     "normalize_color",
 ]
 
@@ -307,7 +308,8 @@ class RewardBreakdown:
         return {key: values[key] for key in keys}
 
 
-def _goal_option_values(goal_options: Sequence[str] | Mapping[str, str]) -> list[str]:
+def goal_option_values(goal_options: Sequence[str] | Mapping[str, str]) -> list[str]:
+    """The option values a goal asks for: a list goal's items, a dict goal's values."""
     if isinstance(goal_options, Mapping):
         return list(goal_options.values())
     return list(goal_options)
@@ -341,7 +343,7 @@ def get_reward_breakdown(
     type_reward = get_type_reward(purchased_product, goal, noun_extractor)
     r_price = price <= price_upper
     r_att, num_attr_matches = get_attribute_reward(purchased_product, goal)
-    goal_options = _goal_option_values(goal["goal_options"])
+    goal_options = goal_option_values(goal["goal_options"])
     r_option, num_option_matches = get_option_reward(list(options.values()), goal_options)
 
     n_parts = len(goal["attributes"]) + len(goal_options) + 1

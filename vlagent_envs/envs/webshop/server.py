@@ -24,13 +24,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import os
 import random
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from vlagent_envs.core.deps import require
+from vlagent_envs.envs.webshop.sharing import ProcessShared
 from vlagent_envs.envs.webshop.shop import Shop, ShopError, get_shop
 
 logger = logging.getLogger(__name__)
@@ -170,19 +170,9 @@ def create_app(shop: Shop, seed: int | None = None) -> Any:
             return error(400, "'action' must be a string such as 'click[buy now]'")
         mode = mode_of(data.get("mode"))
         try:
-            outcome = session.step(action)
+            return flask.jsonify(session.act(action, mode))
         except ShopError as exc:
             return error(409, str(exc))
-        return flask.jsonify(
-            {
-                "valid": outcome.valid,
-                "reward": outcome.reward,
-                "done": outcome.done,
-                "message": outcome.message,
-                "reward_info": outcome.reward_info,
-                **session.snapshot(mode),
-            }
-        )
 
     @app.delete("/api/sessions/<session_id>")
     def delete(session_id: str) -> Any:
@@ -263,45 +253,18 @@ class ShopServer:
         self.stop()
 
 
-_shared: dict[int, tuple[ShopServer, int]] = {}
-_shared_pid = os.getpid()
-_shared_lock = threading.Lock()
-
-
-def _registry() -> dict[int, tuple[ShopServer, int]]:
-    """The shared servers of this process. A forked child (a vector env's worker) has its own
-    shop sessions in its own memory, so it never uses the parent's server thread."""
-    global _shared_pid
-    if _shared_pid != os.getpid():
-        _shared.clear()
-        _shared_pid = os.getpid()
-    return _shared
+_SHARED: ProcessShared[int, ShopServer] = ProcessShared()
 
 
 def shared_server(shop: Shop) -> ShopServer:
     """The process's running server for ``shop``, started on first use; pair each call with
     :func:`release_shared_server` (the last release stops it)."""
-    with _shared_lock:
-        shared = _registry()
-        server, users = shared.get(id(shop), (None, 0))
-        if server is None:
-            server = ShopServer(shop).start()
-        shared[id(shop)] = (server, users + 1)
-        return server
+    return _SHARED.acquire(id(shop), lambda: ShopServer(shop).start())
 
 
 def release_shared_server(server: ShopServer) -> None:
     """Give back a server from :func:`shared_server`; stops it when nobody uses it."""
-    with _shared_lock:
-        shared = _registry()
-        entry = shared.get(id(server.shop))
-        if entry is None or entry[0] is not server:
-            return
-        if entry[1] <= 1:
-            del shared[id(server.shop)]
-            server.stop()
-        else:
-            shared[id(server.shop)] = (server, entry[1] - 1)
+    _SHARED.release(server, ShopServer.stop)
 
 
 def main(argv: list[str] | None = None, serve: Callable[[ShopServer], None] | None = None) -> None:

@@ -54,6 +54,7 @@ from vlagent_envs.envs.webshop.pages import (
     render_text,
     render_text_rich,
 )
+from vlagent_envs.envs.webshop.reward import get_reward_breakdown, goal_option_values
 
 logger = logging.getLogger(__name__)
 
@@ -341,7 +342,7 @@ class ShopSession:
         if mode == "text":
             return render_text(page)
         if mode == "html":
-            return render_html(page, action_url=_relative_action_url, search_url="act")
+            return render_html(page)
         raise ValueError(f"observation mode must be 'text', 'text_rich' or 'html', not {mode!r}")
 
     def admissible_actions(self) -> list[str]:
@@ -362,13 +363,14 @@ class ShopSession:
             expert: Also compute ``"expert_action"`` (otherwise ``None``).
         """
         with self._lock:
+            text_rich = self.observe("text_rich")
             return {
                 "session_id": self.session_id,
                 "split": self.split,
                 "goal_index": self.goal_index,
                 "instruction": self.instruction,
-                "observation": self.observe(mode),
-                "text_rich": self.observe("text_rich"),
+                "observation": text_rich if mode == "text_rich" else self.observe(mode),
+                "text_rich": text_rich,
                 "page": self.page().kind,
                 "location": self.location,
                 "admissible_actions": self.admissible_actions(),
@@ -526,8 +528,6 @@ class ShopSession:
         return Outcome(True, message=f"clicked {element.text!r}")
 
     def _buy(self) -> Outcome:
-        from vlagent_envs.envs.webshop.reward import get_reward_breakdown
-
         loc = self._location
         assert loc.asin is not None
         product = self.shop.product(loc.asin)
@@ -545,6 +545,24 @@ class ShopSession:
         self.done = True
         self._move(kind="done")
         return Outcome(True, self.reward, True, "bought", self.reward_info)
+
+    def act(self, action: str, mode: ObservationMode = "text_rich") -> dict[str, Any]:
+        """:meth:`step`, then the outcome and the :meth:`snapshot` as one JSON-ready payload
+        (what an env receives, in-process or from the server's API).
+
+        Raises:
+            ShopError: The session has ended.
+        """
+        with self._lock:
+            outcome = self.step(action)
+            return {
+                "valid": outcome.valid,
+                "reward": outcome.reward,
+                "done": outcome.done,
+                "message": outcome.message,
+                "reward_info": outcome.reward_info,
+                **self.snapshot(mode),
+            }
 
     # -- the scripted shopper ---------------------------------------------------------------
     def expert_action(self) -> str | None:
@@ -575,20 +593,8 @@ class ShopSession:
             if loc.kind == "item_sub" or loc.asin != target:
                 return "click[< prev]"
             product = self.shop.product(target)
-            for value in _goal_option_values(self.goal):
+            for value in (str(v).lower() for v in goal_option_values(self.goal.goal_options)):
                 for name, values in product.options.items():
                     if value in values and loc.options.get(name) != value:
                         return format_action("click", value)
             return "click[buy now]"
-
-
-def _goal_option_values(goal: Goal) -> list[str]:
-    options = goal.goal_options
-    values = list(options.values()) if isinstance(options, dict) else list(options)
-    return [str(v).lower() for v in values]
-
-
-def _relative_action_url(action: str) -> str:
-    from urllib.parse import urlencode
-
-    return "act?" + urlencode({"action": action})
