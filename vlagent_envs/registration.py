@@ -136,3 +136,24 @@ _WEBSHOP = "vlagent_envs.envs.webshop.env:WebShopEnv"
 _register(WEBSHOP, None, _WEBSHOP, max_episode_steps=15, observation_mode="text_rich")
 # VL-DAC's setting: the pages as headless Chromium shows them.
 _register(WEBSHOP, "Screenshot", _WEBSHOP, max_episode_steps=15, observation_mode="screenshot")
+
+# --- ALFWorld ------------------------------------------------------------------------------
+ALFWORLD = Family(
+    "ALFWorld",
+    "alfworld",
+    ("textworld", "fast_downward", "alfworld"),
+    "ALFWorld's household text games (alfworld's engine), six task types, a schematic image",
+)
+_ALFWORLD = "vlagent_envs.envs.alfworld.env:ALFWorldEnv"
+# 50 steps: ALFWorld's evaluation limit, as VL-DAC and RL4VLM use it.
+_register(ALFWORLD, None, _ALFWORLD, max_episode_steps=50)
+for _task in (
+    "pick_and_place_simple",
+    "look_at_obj_in_light",
+    "pick_clean_then_place_in_recep",
+    "pick_heat_then_place_in_recep",
+    "pick_cool_then_place_in_recep",
+    "pick_two_obj_and_place",
+):
+    _register(ALFWORLD, _task, _ALFWORLD, max_episode_steps=50, task_type=_task)
+del _task

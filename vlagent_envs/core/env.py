@@ -51,11 +51,15 @@ class InvalidActionPolicy:
             action is executed (RL4VLM's text projection), ``penalty`` added.
         penalty: Reward added for the invalid action (0 or negative).
         default_action: The action executed under ``kind="default"``.
+        additive: Under ``"noop"``, add ``penalty`` to the reward of the idle step instead of
+            paying it alone (RL4VLM's ALFWorld reward, which VL-DAC keeps: ``won +
+            goal-condition rate - 1``, the rate still paid on an inadmissible command).
     """
 
     kind: Literal["noop", "default", "random"] = "noop"
     penalty: float = 0.0
     default_action: str | None = None
+    additive: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in ("noop", "default", "random"):
@@ -77,6 +81,7 @@ class InvalidActionPolicy:
                 kind=value,
                 penalty=default.penalty,  # type: ignore[arg-type]
                 default_action=default.default_action,
+                additive=default.additive,
             )
         if isinstance(value, dict):
             return cls(**{**asdict(default), **value})
@@ -190,7 +195,7 @@ class VLAgentEnv(gym.Env[dict, str]):
         ``None`` (the default): the simulator has no clock of its own and nothing happens.
         Simulators where time matters (a step limit they count, health that drains) advance it
         and return the step's result with ``event`` as its text; the policy's penalty replaces
-        the reward.
+        the reward (or is added to it, for an ``additive`` policy).
         """
         return None
 
@@ -291,7 +296,7 @@ class VLAgentEnv(gym.Env[dict, str]):
             idle = self._idle(text)
             if idle is None:
                 return StepResult(reward=policy.penalty, text=text)
-            idle.reward = policy.penalty
+            idle.reward = idle.reward + policy.penalty if policy.additive else policy.penalty
             return idle
         if policy.kind == "default":
             fallback = policy.default_action

@@ -335,7 +335,7 @@ def check_action(env: gym.Env, action: str, *, expect_invalid: bool = False) -> 
                 _fail(env_id, "a no-op (invalid action) changed the image")
             if obs["instruction"] != before["instruction"]:
                 _fail(env_id, "a no-op (invalid action) changed the instruction")
-            if reward != policy.penalty:
+            if reward != policy.penalty and not policy.additive:
                 _fail(env_id, f"invalid action paid {reward}, the policy says {policy.penalty}")
     return result
 
