@@ -76,9 +76,7 @@ def test_same_observations_as_alfred_tw_env(one_game_per_task, official_env) -> 
     assert state.won and dones[0]
 
 
-def test_the_planner_runs_once_per_state(
-    one_game_per_task, monkeypatch
-) -> None:
+def test_the_planner_runs_once_per_state(one_game_per_task, monkeypatch) -> None:
     engine = AlfredEngine()
     engine.load(one_game_per_task["pick_and_place_simple"].game_file)
     engine_module._plans.clear()
