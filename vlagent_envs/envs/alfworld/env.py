@@ -151,8 +151,9 @@ class ALFWorldEnv(VLAgentEnv):
         self._state: EngineState | None = None
         self._facts: FactIndex | None = None
         self._instruction = ""
-        self._commands: list[str] = []  # every command sent this episode (pickling replays them)
+        self._commands: list[str] = []  # the admissible commands played (pickling replays them)
         self._image: np.ndarray | None = None
+        self._seeded_now, self._seed = False, 0
 
     # ------------------------------------------------------------------ episode
     def _reset(self, options: dict[str, Any] | None) -> str:
@@ -173,7 +174,7 @@ class ALFWorldEnv(VLAgentEnv):
         return self._state.feedback  # type: ignore[union-attr]
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        self._seeded_now, self._seed = seed is not None, seed
+        self._seeded_now, self._seed = seed is not None, seed or 0
         return super().reset(seed=seed, options=options)
 
     def _start(self, index: int) -> None:
