@@ -42,6 +42,8 @@ from typing import Any
 
 from gymnasium.error import DependencyNotInstalled
 
+from vlagent_envs.core.cache import cache_dir
+
 __all__ = ["INSTALL", "AlfredEngine", "EngineState", "GameFileError", "import_alfworld"]
 
 logger = logging.getLogger(__name__)
@@ -228,8 +230,7 @@ def _list(symbol: Any, context: Mapping[str, Any]) -> list[tuple[Any, Mapping[st
 
 
 def _cache_dir() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(root) / "vlagent_envs" / "alfworld" / "sas"
+    return cache_dir("alfworld", "sas")
 
 
 _translations: OrderedDict[str, tuple[Any, str, str]] = OrderedDict()
@@ -241,7 +242,7 @@ def _translate(domain: str, problem: str) -> tuple[Any, str, str]:
 
     The translator is deterministic, so its result is cached: in memory for the last
     ``_MEMORY_TRANSLATIONS`` games, and on disk (zlib-compressed pickle under
-    ``$XDG_CACHE_HOME/vlagent_envs/alfworld/sas``; a file that does not load is rebuilt).
+    ``$XDG_CACHE_HOME/vlagent-envs/alfworld/sas``; a file that does not load is rebuilt).
     """
     key = hashlib.sha256(f"{_TRANSLATION_VERSION}\0{domain}\0{problem}".encode()).hexdigest()
     if key in _translations:

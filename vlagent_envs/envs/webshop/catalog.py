@@ -16,7 +16,6 @@ carries the generator version and seed, so a generator change never reads a stal
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import string
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vlagent_envs.core.cache import cache_dir
 from vlagent_envs.envs.webshop.data import (
     ATTRIBUTES_FILES,
     HUMAN_INSTRUCTIONS_FILE,
@@ -451,8 +451,7 @@ def write_catalog(folder: str | Path, seed: int = 0, num_products: int = NUM_PRO
 
 def default_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/vlagent-envs/webshop`` (``~/.cache/...`` without the variable)."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "vlagent-envs" / "webshop"
+    return cache_dir("webshop")
 
 
 def ensure_catalog(seed: int = 0, cache_dir: str | Path | None = None) -> Path:
