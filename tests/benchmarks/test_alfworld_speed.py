@@ -39,36 +39,9 @@ def _largest_game(root: Path):
     return max(find_games(root, "train"), key=size)
 
 
-def _official(game):
-    from vlagent_envs.envs.alfworld.engine import import_alfworld
-
-    import_alfworld()
-    from alfworld.agents.environment.alfred_tw_env import AlfredTWEnv
-
-    folder = str(game.game_file.parent.parent)
-    config = {
-        "dataset": {
-            "data_path": folder,
-            "eval_id_data_path": folder,
-            "eval_ood_data_path": folder,
-            "num_train_games": -1,
-            "num_eval_games": -1,
-        },
-        "env": {
-            "type": "AlfredTWEnv",
-            "domain_randomization": False,
-            "task_types": [1, 2, 3, 4, 5, 6],
-            "expert_type": "handcoded",
-            "goal_desc_human_anns_prob": 0.0,
-        },
-        "general": {"training_method": "dqn"},
-        "rl": {"training": {"max_nb_steps_per_episode": 10_000}},
-    }
-    return AlfredTWEnv(config, train_eval="train").init_env(batch_size=1)
-
-
 def test_steps_against_alfred_tw_env(benchmark, tmp_path, monkeypatch) -> None:
     from vlagent_envs.envs.alfworld.data import embedded_data_dir
+    from vlagent_envs.envs.alfworld.engine import alfred_tw_env
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     game = _largest_game(embedded_data_dir())
@@ -88,7 +61,7 @@ def test_steps_against_alfred_tw_env(benchmark, tmp_path, monkeypatch) -> None:
         obs, _, terminated, _, info = env.step(command)
         assert not terminated
 
-    official = _official(game)
+    official = alfred_tw_env(game.game_file.parent.parent)
     start = time.perf_counter()
     official_obs, official_infos = official.reset()
     official_reset_s = time.perf_counter() - start

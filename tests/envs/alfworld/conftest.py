@@ -32,36 +32,13 @@ def one_game_per_task(shipped_root: Path) -> dict[str, GameRecord]:
 @pytest.fixture
 def official_env() -> Iterator[Callable[[GameRecord], Any]]:
     """``make(game)``: alfworld's ``AlfredTWEnv`` (batch of 1) playing only ``game``."""
-    from vlagent_envs.envs.alfworld.engine import import_alfworld
-
-    import_alfworld()
-    from alfworld.agents.environment.alfred_tw_env import AlfredTWEnv
+    from vlagent_envs.envs.alfworld.engine import alfred_tw_env
 
     made: list[Any] = []
 
     def make(game: GameRecord) -> Any:
-        folder = str(game.game_file.parent.parent)  # the task folder: AlfredTWEnv walks it
-        config = {
-            "dataset": {
-                "data_path": folder,
-                "eval_id_data_path": folder,
-                "eval_ood_data_path": folder,
-                "num_train_games": -1,
-                "num_eval_games": -1,
-            },
-            "env": {
-                "type": "AlfredTWEnv",
-                "domain_randomization": False,
-                "task_types": [1, 2, 3, 4, 5, 6],
-                "expert_type": "handcoded",
-                "goal_desc_human_anns_prob": 0.0,
-            },
-            "general": {"training_method": "dqn"},
-            "rl": {"training": {"max_nb_steps_per_episode": 1000}},
-        }
-        env = AlfredTWEnv(config, train_eval="eval_out_of_distribution").init_env(batch_size=1)
-        made.append(env)
-        return env
+        made.append(alfred_tw_env(game.game_file.parent.parent))  # the task folder: it walks it
+        return made[-1]
 
     yield make
     for env in made:

@@ -44,7 +44,15 @@ from gymnasium.error import DependencyNotInstalled
 
 from vlagent_envs.core.cache import cache_dir
 
-__all__ = ["INSTALL", "AlfredEngine", "EngineState", "GameFileError", "import_alfworld"]
+__all__ = [
+    "INSTALL",
+    "AlfredEngine",
+    "EngineState",
+    "GameFileError",
+    "alfred_tw_env",
+    "import_alfworld",
+    "require",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +71,8 @@ INSTALL = (
 )
 
 
-def _require(module: str) -> Any:
+def require(module: str) -> Any:
+    """Import one of ALFWorld's modules, or say how to install the engine."""
     try:
         return importlib.import_module(module)
     except ImportError as error:
@@ -82,17 +91,49 @@ def import_alfworld() -> Any:
     """
     before = os.environ.get("ALFWORLD_DATA")
     try:
-        return _require("alfworld")
+        return require("alfworld")
     finally:
         if before is None:
             os.environ.pop("ALFWORLD_DATA", None)
 
 
+def alfred_tw_env(folder: str | os.PathLike, max_steps: int = 10_000) -> Any:
+    """alfworld's own ``AlfredTWEnv`` (``init_env(batch_size=1)``) over the games under ``folder``.
+
+    The reference this engine is compared with (tests and benchmark): textworld's PDDL env in
+    its gym batch env with ``AlfredDemangler`` and ``AlfredInfos``, no domain randomisation, the
+    config keys ``AlfredTWEnv`` reads. Its ``reset()`` returns ``(obs, infos)`` with batches of 1.
+    """
+    import_alfworld()
+    from alfworld.agents.environment.alfred_tw_env import AlfredTWEnv
+
+    path = os.fspath(folder)
+    config = {
+        "dataset": {
+            "data_path": path,
+            "eval_id_data_path": path,
+            "eval_ood_data_path": path,
+            "num_train_games": -1,
+            "num_eval_games": -1,
+        },
+        "env": {
+            "type": "AlfredTWEnv",
+            "domain_randomization": False,
+            "task_types": [1, 2, 3, 4, 5, 6],
+            "expert_type": "handcoded",
+            "goal_desc_human_anns_prob": 0.0,
+        },
+        "general": {"training_method": "dqn"},
+        "rl": {"training": {"max_nb_steps_per_episode": max_steps}},
+    }
+    return AlfredTWEnv(config, train_eval="train").init_env(batch_size=1)
+
+
 @functools.lru_cache(maxsize=1)
 def _modules() -> Any:
     """textworld, fast_downward and the parts of alfworld the engine uses (imported once)."""
-    _require("fast_downward")
-    _require("textworld")
+    require("fast_downward")
+    require("textworld")
     import_alfworld()
     import fast_downward
     import textworld

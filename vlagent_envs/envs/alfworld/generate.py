@@ -143,9 +143,9 @@ def _alfworld_dir() -> Path:
     """The installed ``alfworld`` package folder, found without importing the package."""
     spec = importlib.util.find_spec("alfworld")
     if spec is None or not spec.submodule_search_locations:
-        from vlagent_envs.core.deps import require
+        from vlagent_envs.envs.alfworld.engine import require
 
-        require("alfworld", "alfworld")  # raises DependencyNotInstalled with the install line
+        require("alfworld")  # raises DependencyNotInstalled with the install line
         raise ImportError("alfworld is not importable")  # pragma: no cover
     return Path(next(iter(spec.submodule_search_locations)))
 
@@ -720,12 +720,13 @@ def verify_game(path: str | Path) -> list[str]:
         ValueError: The game does not load, has no plan, or the plan does not win
             (the message names the file).
     """
-    from vlagent_envs.core.deps import require
+    from vlagent_envs.envs.alfworld.engine import import_alfworld, require
 
-    textworld = require("textworld", "alfworld")
-    require("fast_downward", "alfworld")
-    pddl = require("textworld.envs.pddl", "alfworld")
-    alfred_tw_env = require("alfworld.agents.environment.alfred_tw_env", "alfworld")
+    textworld = require("textworld")
+    require("fast_downward")
+    pddl = require("textworld.envs.pddl")
+    import_alfworld()
+    alfred_tw_env = require("alfworld.agents.environment.alfred_tw_env")
 
     infos = textworld.EnvInfos(admissible_commands=True, won=True, policy_commands=True)
     env = alfred_tw_env.AlfredDemangler(pddl.PddlEnv(infos))
