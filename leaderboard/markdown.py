@@ -65,23 +65,28 @@ def board_markdown(board: Board, heading_level: int = 2) -> str:
     lines = [f"{'#' * heading_level} {escape_markdown(board.suite)} v{board.version}", ""]
     if board.description:
         lines += [escape_markdown(board.description, None), ""]
+    balrog = ["BALROG"] if board.balrog else []
     header = [
         "#",
         "Agent",
         "Score",
+        *balrog,
         *(escape_markdown(env_short(c.env_id)) for c in board.envs),
         "Model",
         "Date",
     ]
-    align = ["--:", ":--", "--:", *("--:" for _ in board.envs), ":--", ":--"]
+    align = ["--:", ":--", "--:", *("--:" for _ in balrog), *("--:" for _ in board.envs)]
+    align += [":--", ":--"]
     lines += ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
     best_score = board.best()
+    best_balrog = board.best_balrog()
     best = {c.env_id: board.best(c.env_id) for c in board.envs}
     for rank, entry in enumerate(board.entries, start=1):
         row = [
             str(rank),
             f"{escape_markdown(entry.agent)} `{entry.config_hash[:8]}`",
             _cell(entry.score, best_score),
+            *([_cell(entry.balrog, best_balrog)] if balrog and entry.balrog else []),
             *(_cell(entry.per_env[c.env_id], best[c.env_id]) for c in board.envs),
             escape_markdown(model_label(entry.model)),
             escape_markdown(date_label(entry.created)),
@@ -97,6 +102,12 @@ def board_markdown(board: Board, heading_level: int = 2) -> str:
         for (metric, episodes), names in groups.items()
     )
     lines += ["", f"Env columns: {metrics}."]
+    if balrog:
+        lines[-1] += (
+            " BALROG: BALROG's score, the mean over its environments of the progression of their "
+            "tasks' episodes (`python -m vlagent_envs.eval.balrog` exports a run in BALROG's "
+            "results layout)."
+        )
     return "\n".join(lines)
 
 

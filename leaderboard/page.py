@@ -234,6 +234,17 @@ def _table(board: Board) -> str:
         _header("Agent", kind="text", first="ascending"),
         _header("Score", ("mean of envs",), kind="number", first="descending", sort="descending"),
     ]
+    if board.balrog:
+        head.append(
+            _header(
+                "BALROG",
+                ("progression", "mean of envs"),
+                kind="number",
+                first="descending",
+                title="BALROG's score: the mean over its environments of the progression of "
+                "their tasks' episodes",
+            )
+        )
     for column in board.envs:
         family, task, version = env_parts(column.env_id)
         head.append(
@@ -248,6 +259,7 @@ def _table(board: Board) -> str:
         )
     head.append(_header("Date", kind="text", first="descending"))
     best_score = board.best()
+    best_balrog = board.best_balrog()
     best = {c.env_id: board.best(c.env_id) for c in board.envs}
     rows = []
     for rank, entry in enumerate(board.entries):
@@ -255,6 +267,7 @@ def _table(board: Board) -> str:
             f'<td class="rank num" data-sort="{rank + 1}">{rank + 1}</td>',
             _agent_cell(entry, color_of(rank)),
             _value_cell(entry.score, best_score, "score"),
+            *([_value_cell(entry.balrog, best_balrog)] if board.balrog and entry.balrog else []),
             *(_value_cell(entry.per_env[c.env_id], best[c.env_id]) for c in board.envs),
             f'<td class="date">{escape(date_label(entry.created))}</td>',
         ]
@@ -304,6 +317,15 @@ def _charts(board: Board) -> str:
             bounded_all,
         )
     ]
+    if board.balrog:
+        figures.append(
+            _chart(
+                "BALROG",
+                "BALROG's score · progression, mean of its envs",
+                bars(lambda e: e.balrog or Estimate(0.0, 0.0)),
+                True,
+            )
+        )
     for column in board.envs:
         family, task, version = env_parts(column.env_id)
         figures.append(

@@ -16,6 +16,7 @@ from typing import Any
 
 from leaderboard.store import submission_order, submission_paths
 from vlagent_envs.eval import ResultsError, Suite, load_results, validate_results
+from vlagent_envs.eval.balrog import balrog_summary, balrog_task
 
 __all__ = ["Board", "Entry", "EnvColumn", "Estimate", "Skipped", "Standings", "load_standings"]
 
@@ -62,6 +63,8 @@ class Entry:
         score: The suite score.
         per_env: Each env's headline metric, by env id.
         source: The stored submission file.
+        balrog: BALROG's aggregate progression (a fraction: the unweighted mean over its envs,
+            see :mod:`vlagent_envs.eval.balrog`); ``None`` for a suite without BALROG tasks.
     """
 
     agent: str
@@ -72,6 +75,7 @@ class Entry:
     score: Estimate
     per_env: Mapping[str, Estimate]
     source: Path
+    balrog: Estimate | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,16 @@ class Board:
     description: str
     envs: tuple[EnvColumn, ...]
     entries: tuple[Entry, ...]
+
+    @property
+    def balrog(self) -> bool:
+        """Whether the suite has BALROG tasks (the board then shows BALROG's aggregate)."""
+        return any(balrog_task(c.env_id) is not None for c in self.envs)
+
+    def best_balrog(self) -> float | None:
+        """The best BALROG aggregate (``None``: fewer than two entries, or no BALROG tasks)."""
+        values = [e.balrog.mean for e in self.entries if e.balrog is not None]
+        return max(values) if len(self.entries) > 1 and values else None
 
     def best(self, env_id: str | None = None) -> float | None:
         """The best mean of an env's column (``None``: the Score column); ``None`` when the
@@ -134,7 +148,15 @@ def _entry(data: Mapping[str, Any], path: Path) -> Entry:
         score=Estimate(float(aggregates["suite"]["score"]), float(aggregates["suite"]["stderr"])),
         per_env={k: _estimate(v["score"]) for k, v in aggregates["per_env"].items()},
         source=path,
+        balrog=_balrog(data),
     )
+
+
+def _balrog(data: Mapping[str, Any]) -> Estimate | None:
+    if not any(balrog_task(e["env_id"]) is not None for e in data["envs"]):
+        return None
+    summary = balrog_summary(data)
+    return Estimate(summary["Final score"] / 100, summary["standard_error"] / 100)
 
 
 def _board(suite: Suite, entries: list[Entry]) -> Board:

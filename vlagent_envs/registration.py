@@ -159,3 +159,46 @@ for _task in (
 ):
     _register(ALFWORLD, _task, _ALFWORLD, max_episode_steps=50, task_type=_task)
 del _task
+
+# --- BALROG --------------------------------------------------------------------------------
+# BALROG's environments with its observations, action vocabularies, invalid-action defaults and
+# progression metric, and fixed seeds. Step limits are BALROG's (config.yaml, the envs' own).
+BALROG_BABYAI = Family(
+    "BALROG-BabyAI",
+    "balrog",
+    ("minigrid",),
+    "BALROG's BabyAI: five task families in an 8x8 room (two for open) on minigrid, in words",
+)
+_BABYAI = "vlagent_envs.benchmarks.balrog.babyai:BabyAIEnv"
+# VLAgent/BALROG-BabyAI-v0 draws one of the five tasks per episode (BabyAI-MixedTrainLocal);
+# each task's episode ends at minigrid's own limit (64 steps per navigation), 128 is a backstop.
+_register(BALROG_BABYAI, None, _BABYAI, max_episode_steps=128)
+for _task in ("goto", "pickup", "open", "putnext", "pick_up_seq_go_to"):
+    _register(BALROG_BABYAI, _task, _BABYAI, max_episode_steps=128, task_name=_task)
+del _task
+
+BALROG_CRAFTER = Family(
+    "BALROG-Crafter",
+    "balrog",
+    ("crafter",),
+    "BALROG's Crafter: the 2-D survival world in words (nearby objects, status, inventory)",
+)
+_register(
+    BALROG_CRAFTER,
+    None,
+    "vlagent_envs.benchmarks.balrog.crafter:CrafterEnv",
+    max_episode_steps=2000,
+)
+
+BALROG_TEXTWORLD = Family(
+    "BALROG-TextWorld",
+    "balrog",
+    ("textworld",),
+    "BALROG's TextWorld: treasure hunter, the cooking game, coin collector (generated offline)",
+)
+_TEXTWORLD = "vlagent_envs.benchmarks.balrog.textworld.env:TextWorldEnv"
+# VLAgent/BALROG-TextWorld-v0 draws one of the three tasks per episode.
+_register(BALROG_TEXTWORLD, None, _TEXTWORLD, max_episode_steps=80)
+for _task in ("treasure_hunter", "the_cooking_game", "coin_collector"):
+    _register(BALROG_TEXTWORLD, _task, _TEXTWORLD, max_episode_steps=80, task_name=_task)
+del _task

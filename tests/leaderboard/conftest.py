@@ -12,14 +12,14 @@ from vlagent_envs.eval import RandomAgent, ScriptedAgent
 
 @pytest.fixture(scope="session")
 def random_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Results of RandomAgent(seed=0) on the quick suite."""
-    return run(RandomAgent(seed=0), tmp_path_factory.mktemp("random"))
+    """Results of RandomAgent(seed=0) on the quick suite (every episode played)."""
+    return run(RandomAgent(seed=0), tmp_path_factory.mktemp("random"), full=True)
 
 
 @pytest.fixture(scope="session")
 def scripted_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Results of the scripted solvers on the quick suite."""
-    return run(ScriptedAgent(), tmp_path_factory.mktemp("scripted"))
+    """Results of the scripted solvers on the quick suite (every episode played)."""
+    return run(ScriptedAgent(), tmp_path_factory.mktemp("scripted"), full=True)
 
 
 @pytest.fixture(scope="session")

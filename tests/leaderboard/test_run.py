@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,19 @@ from vlagent_envs.eval import load_suite
 
 
 def test_run_quick_suite(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    random_results: Path,
+    scripted_results: Path,
 ) -> None:
     monkeypatch.setenv("CI", "true")  # no progress bars
     board = tmp_path / "board"
+    # The session's random and scripted runs are the same agents on the same suite: main resumes
+    # their journals (as after an interruption) instead of playing every episode again; --replay
+    # still plays every recorded episode and compares.
+    for results in (random_results, scripted_results):
+        shutil.copytree(results.parent / "runs", tmp_path / "results" / "runs", dirs_exist_ok=True)
     status = main(
         [
             "--suite",

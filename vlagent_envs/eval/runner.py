@@ -42,7 +42,7 @@ from vlagent_envs.eval.results import (
 )
 from vlagent_envs.eval.suites import EnvEntry, Suite, load_suite
 
-__all__ = ["EpisodeRecorder", "evaluate", "play_actions", "run_episode"]
+__all__ = ["EpisodeRecorder", "evaluate", "journal_file", "play_actions", "run_episode"]
 
 logger = logging.getLogger(__name__)
 
@@ -235,6 +235,18 @@ def agent_block(agent: Any) -> dict[str, Any]:
     }
 
 
+def journal_file(output_dir: str | Path, suite: Suite, block: dict[str, Any]) -> Path:
+    """The run journal ``evaluate`` resumes from: one JSON record per finished episode.
+
+    Args:
+        output_dir: The evaluation's output folder.
+        suite: The suite it runs.
+        block: The agent's :func:`agent_block`.
+    """
+    name = f"{suite.name}-v{suite.version}__{_slug(block['name'])}__{block['config_hash'][:12]}"
+    return Path(output_dir) / "runs" / name / "episodes.jsonl"
+
+
 def evaluate(
     agent: Agent,
     suite: Suite | str,
@@ -261,13 +273,8 @@ def evaluate(
     suite = load_suite(suite) if isinstance(suite, str) else suite
     output_dir = Path(output_dir)
     block = agent_block(agent)
-    run_dir = (
-        output_dir
-        / "runs"
-        / (f"{suite.name}-v{suite.version}__{_slug(block['name'])}__{block['config_hash'][:12]}")
-    )
-    run_dir.mkdir(parents=True, exist_ok=True)
-    journal_path = run_dir / "episodes.jsonl"
+    journal_path = journal_file(output_dir, suite, block)
+    journal_path.parent.mkdir(parents=True, exist_ok=True)
     if not resume:
         journal_path.unlink(missing_ok=True)
     done = {k: r for k, r in _read_journal(journal_path).items() if _in_suite(suite, k)}

@@ -1,0 +1,1 @@
+"""Transfer benchmarks on the vlagent-envs API: BALROG, VSI-Bench, VisualWebBench."""
