@@ -21,8 +21,8 @@ Game ``i`` of task ``t`` is generated with seed :func:`game_seed` ``(t, i)``, so
 makes the same games. Generation is slow (seconds to minutes per game: TextWorld's backward
 chaining for a 20-step treasure-hunter quest searches a lot; one seed took 15 minutes here), so
 games 0-9 of each task ship already generated (``data/games.tar.xz``, 0.9 MB: the generator's
-bytes), and any other game is generated only when an episode needs it. Games are kept in
-``$XDG_CACHE_HOME/vlagent-envs/balrog/textworld/``
+.z8 files byte for byte), and any other game is generated only when an episode needs it. Games
+are kept in ``$XDG_CACHE_HOME/vlagent-envs/balrog/textworld/``
 (``$BALROG_TEXTWORLD_CACHE`` if set, e.g. a folder a CI keeps between runs);
 two processes asking for the same game wait on a file lock, and files appear by atomic rename
 (a game is complete once its ``.z8`` exists). While generating, textworld's sort of facts runs
@@ -94,7 +94,7 @@ _SEED_BASE = {
 }
 CACHE_ENV_VAR = "BALROG_TEXTWORLD_CACHE"
 #: Games ``0 .. SHIPPED_GAMES - 1`` of each task ship, already generated, in ``data/games.tar.xz``
-#: (the generator's exact bytes, tested): playing them needs no generation.
+#: (the generator's own games: the .z8 byte for byte, tested): playing them needs no generation.
 SHIPPED_GAMES = 10
 SHIPPED_ARCHIVE = Path(__file__).with_name("data") / "games.tar.xz"
 # textworld is not in the balrog extra (ALFWorld's engine line installs it, without its deps).
