@@ -182,3 +182,27 @@ def test_submitted_strings_are_escaped(
     assert "&lt;script&gt;alert(1)&lt;/script&gt; | `code` *em* second line" in page
     assert "&lt;/script&gt;&lt;script&gt;alert(3)&lt;/script&gt;" in page  # config tooltip
     assert any(e.agent.startswith(XSS) for e in built.standings.boards[0].entries)
+
+
+def test_balrog_column_is_balrogs_score(
+    tmp_path: Path, random_results: Path, scripted_results: Path
+) -> None:
+    from vlagent_envs.eval.balrog import balrog_summary
+
+    for path in (random_results, scripted_results):
+        submit(path, tmp_path, rebuild_outputs=False)
+    rebuilt = rebuild(tmp_path)
+    (board,) = load_standings(tmp_path).boards
+    assert board.balrog
+    markdown = rebuilt.paths[0].read_text(encoding="utf-8")
+    assert "| # | Agent | Score | BALROG |" in markdown
+    for entry in board.entries:
+        summary = balrog_summary(read_json(entry.source))
+        assert entry.balrog is not None
+        assert entry.balrog.mean == pytest.approx(summary["Final score"] / 100)
+        assert entry.balrog.stderr == pytest.approx(summary["standard_error"] / 100)
+        cell = format_estimate(entry.balrog.mean, entry.balrog.stderr)
+        row = rf"`{entry.config_hash[:8]}` \| [^|]+ \| (\*\*)?{re.escape(cell)}"
+        assert re.search(row, markdown)
+    scripted = next(e for e in board.entries if e.agent == "scripted")
+    assert scripted.balrog.mean > 0.8 and board.best_balrog() == scripted.balrog.mean
