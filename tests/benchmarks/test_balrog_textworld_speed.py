@@ -34,15 +34,9 @@ def _commands(walkthrough: list[str]) -> list[str]:
 def _raw_steps_per_second(path: str, commands: list[str], admissible: bool) -> float:
     import textworld
 
-    infos = textworld.EnvInfos(
-        objective=True,
-        description=True,
-        score=True,
-        max_score=True,
-        won=True,
-        lost=True,
-        admissible_commands=admissible,
-    )
+    from vlagent_envs.benchmarks.balrog.textworld.env import BALROG_INFOS
+
+    infos = textworld.EnvInfos(**BALROG_INFOS, admissible_commands=admissible)
     with warnings.catch_warnings():  # jericho: TextWorld's games are "not fully supported"
         warnings.simplefilter("ignore")
         env = textworld.start(path, infos)

@@ -134,13 +134,16 @@ def _percent(values: Sequence[float]) -> dict[str, Any]:
     }
 
 
+def _run_index(data: Mapping[str, Any]) -> dict[tuple[str, int], int]:
+    """Each episode's ``NN`` in BALROG's layout: its seed's place in the env's seed list."""
+    return {(e["env_id"], seed): i for e in data["envs"] for i, seed in enumerate(e["seeds"])}
+
+
 def _balrog_episodes(data: Mapping[str, Any]) -> dict[str, dict[str, list[Mapping[str, Any]]]]:
     """The results' episodes of BALROG tasks: env -> task -> records (in seed-list order)."""
-    order = {e["env_id"]: list(e["seeds"]) for e in data["envs"]}
+    index = _run_index(data)
     by_env: dict[str, dict[str, list[Mapping[str, Any]]]] = {}
-    records = sorted(
-        data["episodes"], key=lambda r: (r["env_id"], order[r["env_id"]].index(r["seed"]))
-    )
+    records = sorted(data["episodes"], key=lambda r: (r["env_id"], index[r["env_id"], r["seed"]]))
     for record in records:
         where = balrog_task(record["env_id"])
         if where is not None:
@@ -169,7 +172,12 @@ def balrog_summary(data: Mapping[str, Any]) -> dict[str, Any]:
     Raises:
         ResultsError: The results hold no episode of a BALROG task.
     """
-    by_env = _balrog_episodes(data)
+    return _summary(data, _balrog_episodes(data))
+
+
+def _summary(
+    data: Mapping[str, Any], by_env: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]]
+) -> dict[str, Any]:
     if not by_env:
         raise ResultsError(
             "the results hold no episode of a BALROG task (VLAgent/BALROG-<env>-<task>-vN ids)"
@@ -294,17 +302,17 @@ def export_balrog(
     """
     data = load_results(results) if isinstance(results, (str, Path)) else results
     _validated(data, suite)
-    summary = balrog_summary(data)
-    out = Path(out_dir)
     by_env = _balrog_episodes(data)
+    summary = _summary(data, by_env)
+    out = Path(out_dir)
     if not overwrite and (out / "summary.json").exists():
         raise ResultsError(f"{out} already holds a BALROG export (summary.json); pass overwrite")
-    seeds = {e["env_id"]: list(e["seeds"]) for e in data["envs"]}
+    run_index = _run_index(data)
     agent = data["agent"]
     for env, tasks in by_env.items():
         for task, records in tasks.items():
             for record in records:
-                index = seeds[record["env_id"]].index(record["seed"])
+                index = run_index[record["env_id"], record["seed"]]
                 # BALROG's own join: a task name with "/" (BabyAI-MixedTrainLocal-v0/goto)
                 # nests folders, as os.path.join makes it in balrog/evaluator.py.
                 name = f"{task}_run_{index:02d}.json"

@@ -23,6 +23,7 @@ from vlagent_envs.core import InvalidActionPolicy, StepResult, VLAgentEnv
 from vlagent_envs.core.render import TextPanel
 
 __all__ = [
+    "BALROG_INFOS",
     "GAMES_ENV_VAR",
     "INSTRUCTION_PROMPTS",
     "TextWorldEnv",
@@ -35,6 +36,16 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 GAMES_ENV_VAR = "BALROG_TEXTWORLD_GAMES"
+#: What BALROG asks textworld for (``textworld_kwargs`` in its config.yaml), plus ``lost``
+#: (free): ``textworld.EnvInfos(**BALROG_INFOS)``.
+BALROG_INFOS: dict[str, bool] = {
+    "objective": True,
+    "description": True,
+    "score": True,
+    "max_score": True,
+    "won": True,
+    "lost": True,
+}
 _LAYOUT = "<games_dir>/<task>/*.z8 (or *.ulx), each with the .json tw-make writes beside it"
 # What a parser command may be made of: words of ASCII letters and digits, spaces, hyphens and
 # apostrophes (TextWorld's object names: "non-euclidean keycard", "chef's knife").
@@ -415,14 +426,7 @@ class TextWorldEnv(VLAgentEnv):
             _check_game_file(path)
             textworld = require_textworld()
             infos = textworld.EnvInfos(
-                objective=True,
-                description=True,
-                score=True,
-                max_score=True,
-                won=True,
-                lost=True,
-                admissible_commands=self.want_admissible,
-                extras=["walkthrough"],
+                **BALROG_INFOS, admissible_commands=self.want_admissible, extras=["walkthrough"]
             )
             try:
                 self._engine = _start_quietly(textworld, path, infos)
