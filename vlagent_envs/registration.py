@@ -202,3 +202,95 @@ _register(BALROG_TEXTWORLD, None, _TEXTWORLD, max_episode_steps=80)
 for _task in ("treasure_hunter", "the_cooking_game", "coin_collector"):
     _register(BALROG_TEXTWORLD, _task, _TEXTWORLD, max_episode_steps=80, task_name=_task)
 del _task
+
+BALROG_BABAISAI = Family(
+    "BALROG-BabaIsAI",
+    "balrog",
+    (),
+    "BALROG's Baba Is AI: push rule blocks to change the rules, 40 tasks (pure Python)",
+)
+_BABAISAI = "vlagent_envs.benchmarks.balrog.babaisai:BabaIsAIEnv"
+# VLAgent/BALROG-BabaIsAI-v0 draws one of the 40 tasks per episode; 100 steps is the original's
+# limit. The task names are BALROG's (config.yaml, without "env/"), written out so that
+# `import vlagent_envs` does not import the env module.
+_register(BALROG_BABAISAI, None, _BABAISAI, max_episode_steps=100)
+for _task in (
+    "make_win-distr_obj_rule",
+    "goto_win-distr_obj_rule",
+    "goto_win",
+    "goto_win-distr_obj",
+    "goto_win-distr_rule",
+    "goto_win-distr_obj-irrelevant_rule",
+    "make_win-distr_obj",
+    "make_win-distr_rule",
+    "make_win",
+    "make_win-distr_obj-irrelevant_rule",
+    "two_room-goto_win",
+    "two_room-goto_win-distr_obj_rule",
+    "two_room-goto_win-distr_rule",
+    "two_room-goto_win-distr_obj",
+    "two_room-goto_win-distr_obj-irrelevant_rule",
+    "two_room-goto_win-distr_win_rule",
+    "two_room-break_stop-goto_win-distr_obj_rule",
+    "two_room-break_stop-goto_win-distr_obj",
+    "two_room-break_stop-goto_win-distr_rule",
+    "two_room-break_stop-goto_win-distr_obj-irrelevant_rule",
+    "two_room-break_stop-goto_win",
+    "two_room-maybe_break_stop-goto_win-distr_obj_rule",
+    "two_room-maybe_break_stop-goto_win",
+    "two_room-maybe_break_stop-goto_win-distr_obj",
+    "two_room-maybe_break_stop-goto_win-distr_rule",
+    "two_room-maybe_break_stop-goto_win-distr_obj-irrelevant_rule",
+    "two_room-make_win-distr_obj_rule",
+    "two_room-make_win-distr_rule",
+    "two_room-make_win",
+    "two_room-make_win-distr_obj-irrelevant_rule",
+    "two_room-make_win-distr_obj",
+    "two_room-make_win-distr_win_rule",
+    "two_room-break_stop-make_win-distr_obj_rule",
+    "two_room-break_stop-make_win-distr_rule",
+    "two_room-break_stop-make_win",
+    "two_room-break_stop-make_win-distr_obj-irrelevant_rule",
+    "two_room-break_stop-make_win-distr_obj",
+    "two_room-make_you",
+    "two_room-make_you-make_win",
+    "two_room-make_wall_win",
+):
+    _register(BALROG_BABAISAI, _task, _BABAISAI, max_episode_steps=100, task_name=_task)
+del _task
+
+BALROG_NETHACK = Family(
+    "BALROG-NetHack",
+    "balrog",
+    ("nle",),
+    "BALROG's NetHack: NetHackChallenge (a random role, the full game) in words and tiles",
+)
+# BALROG's nle_kwargs: max_episode_steps 100,000 and a no-progress timeout of 150 steps.
+_register(
+    BALROG_NETHACK,
+    None,
+    "vlagent_envs.benchmarks.balrog.nethack:NetHackEnv",
+    max_episode_steps=100_000,
+)
+
+BALROG_MINIHACK = Family(
+    "BALROG-MiniHack",
+    "balrog",
+    ("minihack", "nle"),
+    "BALROG's MiniHack: Boxoban, MazeWalk, Corridor, CorridorBattle, Quest in words and tiles",
+)
+_MINIHACK = "vlagent_envs.benchmarks.balrog.minihack:MiniHackEnv"
+# VLAgent/BALROG-MiniHack-v0 draws one of the eight tasks per episode; 100 steps (BALROG's).
+_register(BALROG_MINIHACK, None, _MINIHACK, max_episode_steps=100)
+for _task in (
+    "Boxoban-Hard",
+    "Boxoban-Medium",
+    "MazeWalk-9x9",
+    "MazeWalk-15x15",
+    "Corridor-R3",
+    "CorridorBattle-Dark",
+    "Quest-Easy",
+    "Quest-Medium",
+):
+    _register(BALROG_MINIHACK, _task, _MINIHACK, max_episode_steps=100, task_name=_task)
+del _task

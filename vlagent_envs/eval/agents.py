@@ -110,8 +110,16 @@ class ScriptedAgent:
     def act(self, observation: dict[str, Any], info: dict[str, Any]) -> str:
         if self.env is None:
             raise RuntimeError("ScriptedAgent is not bound to an env; call bind(env) first")
-        action = self.env.unwrapped.expert_action()  # type: ignore[attr-defined]
+        base = self.env.unwrapped
+        action = base.expert_action()  # type: ignore[attr-defined]
         if action is None:
-            name = self.env.spec.id if self.env.spec else type(self.env.unwrapped).__name__
-            raise NotImplementedError(f"{name} ships no scripted solver")
+            from vlagent_envs.core import VLAgentEnv
+
+            if type(base).expert_action is VLAgentEnv.expert_action:
+                name = self.env.spec.id if self.env.spec else type(base).__name__
+                raise NotImplementedError(f"{name} ships no scripted solver")
+            # The solver has no move from here (a task it does not solve, a state it cannot
+            # plan from): an empty answer, so the env's declared invalid-action policy plays
+            # and the step counts as invalid.
+            return ""
         return action

@@ -352,22 +352,39 @@ def check_hostile_actions(env_id: str, **kwargs: Any) -> None:
 
 
 def check_scripted_success(env_id: str, seeds: Iterable[int] = range(20), **kwargs: Any) -> int:
-    """The env's scripted solver ends an episode successfully; returns the first such seed."""
+    """The env's scripted solver ends an episode successfully; returns the first such seed.
+
+    An env states what its solver reaches with a ``scripted_solver`` attribute: ``"success"``
+    (the default), ``"progress"`` (a goal no script reaches, such as ascending in NetHack: the
+    solver must raise ``progress`` above 0 instead) or ``"none"`` (no solver for this task,
+    said in its docstring: nothing to check; -1 when no episode had a solver).
+    """
     env = gym.make(env_id, **kwargs)
     base = _unwrapped(env)
     if base.expert_action.__func__ is VLAgentEnv.expert_action:  # type: ignore[attr-defined]
         _fail(env_id, "ships no scripted solver (expert_action)")
+    checked = False
     for seed in seeds:
         env.reset(seed=seed)
+        kind = getattr(base, "scripted_solver", "success")
+        if kind not in ("success", "progress", "none"):
+            _fail(env_id, f"unknown scripted_solver {kind!r}")
+        if kind == "none":  # this episode's task has no solver (an id drawing tasks: next)
+            continue
+        checked = True
         while True:
             action = base.expert_action()
             _, _, terminated, truncated, info = env.step(action or "")
-            if terminated or truncated:
+            if terminated or truncated or (kind == "progress" and info["progress"] > 0):
                 break
+        if kind == "progress" and info["progress"] > 0:
+            return seed
         if info["success"]:
             if info["progress"] != 1.0:
                 _fail(env_id, "success without progress 1.0")
             return seed
+    if not checked:
+        return -1
     _fail(env_id, f"the scripted solver never succeeded on seeds {list(seeds)}")
     return -1
 
