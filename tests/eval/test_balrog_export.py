@@ -224,3 +224,31 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(tmp_path / "missing.json"), "--out", str(tmp_path / "c")]) == 2
     assert "cannot read" in capsys.readouterr().err
     assert not (tmp_path / "c").exists()
+
+
+def test_export_covers_all_six_balrog_envs(tmp_path: Path) -> None:
+    progress = {
+        "VLAgent/BALROG-BabyAI-goto-v0": [1.0],
+        "VLAgent/BALROG-Crafter-v0": [0.5],
+        "VLAgent/BALROG-TextWorld-coin_collector-v0": [1.0],
+        "VLAgent/BALROG-NetHack-v0": [0.0154, 0.1256],
+        "VLAgent/BALROG-MiniHack-MazeWalk-9x9-v0": [1.0, 0.0],
+        "VLAgent/BALROG-MiniHack-v0": [1.0],  # draws a task per episode: not a BALROG task
+        "VLAgent/BALROG-BabaIsAI-two_room-goto_win-v0": [1.0, 1.0, 0.0],
+    }
+    _, path, suite = _results(tmp_path / "run", progress)
+    out = tmp_path / "balrog"
+    summary = export_balrog(path, out, suite=suite)
+    assert set(summary["environments"]) == {
+        "babyai", "crafter", "textworld", "nle", "minihack", "babaisai"
+    }  # fmt: skip
+    assert (out / "nle/NetHackChallenge-v0/NetHackChallenge-v0_run_01.json").is_file()
+    assert (
+        out / "minihack/MiniHack-MazeWalk-9x9-v0/MiniHack-MazeWalk-9x9-v0_run_00.json"
+    ).is_file()
+    assert (out / "babaisai/env/two_room-goto_win/env/two_room-goto_win_run_02.json").is_file()
+    nle = summary["environments"]["nle"]
+    assert nle["progression_percentage"] == pytest.approx(100 * (0.0154 + 0.1256) / 2)
+    assert summary["environments"]["minihack"]["episodes_played"] == 2
+    means = [1.0, 0.5, 1.0, (0.0154 + 0.1256) / 2, 0.5, 2 / 3]
+    assert summary["Final score"] == pytest.approx(100 * sum(means) / 6)
