@@ -18,18 +18,20 @@ import numpy as np
 import pytest
 
 import vlagent_envs  # noqa: F401
+from vlagent_envs.benchmarks.balrog.nethack import OBSERVATION_KEYS
 
 pytestmark = pytest.mark.benchmark
 pytest.importorskip("minihack")
 
 STEPS = 500
-KEYS = ("glyphs", "blstats", "tty_chars", "inv_letters", "inv_strs", "tty_cursor", "tty_colors")
 
 
 def _raw(env_id: str, **kwargs) -> float:
     from nle import nethack
 
-    env = gym.make(env_id, observation_keys=KEYS, fix_moon_phase=True, **kwargs).unwrapped
+    env = gym.make(
+        env_id, observation_keys=OBSERVATION_KEYS, fix_moon_phase=True, **kwargs
+    ).unwrapped
     nethack.Nethack.set_initial_seeds(env.nethack, 1, 2, False, None)
     env.reset()
     rng = np.random.default_rng(0)

@@ -15,6 +15,7 @@ reaches.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any, ClassVar
 
@@ -22,8 +23,8 @@ import numpy as np
 
 from vlagent_envs.benchmarks.balrog import boxoban
 from vlagent_envs.benchmarks.balrog.nethack import (
-    _OBSERVATION_KEYS,
     MINIHACK_ACTIONS,
+    OBSERVATION_KEYS,
     Explorer,
     NLELanguageEnv,
 )
@@ -184,7 +185,6 @@ class MiniHackEnv(NLELanguageEnv):
         self._nles: dict[str, Any] = {}
         self._levels: dict[str, list[list[str]]] = {}
         self._level_index: int | None = None
-        self._won = False
         self._explorer: Explorer | None = None
         self._plan: list[tuple[int, int]] = []
         self._expected: tuple | None = None
@@ -204,7 +204,7 @@ class MiniHackEnv(NLELanguageEnv):
             return self._nles[task]
         gym = require("gymnasium", "balrog")
         require("minihack", "balrog")
-        kwargs = {**_KWARGS, "observation_keys": _OBSERVATION_KEYS, "fix_moon_phase": True}
+        kwargs = {**_KWARGS, "observation_keys": OBSERVATION_KEYS, "fix_moon_phase": True}
         if task.startswith("Boxoban"):
             kwargs.pop("penalty_time")  # BoxoHack's own time penalty
             env = _boxoban_class()(self._boxoban_levels(task), **kwargs)
@@ -230,7 +230,6 @@ class MiniHackEnv(NLELanguageEnv):
         return super()._reset(options)
 
     def _on_reset(self) -> None:
-        self._won = False
         self._explorer = Explorer(frozenset(self._names), press_down=False)
         self._plan, self._expected = [], None
         self._fountains = frozenset()
@@ -239,7 +238,6 @@ class MiniHackEnv(NLELanguageEnv):
 
     def _progress_update(self, reward: float, done: bool) -> tuple[float | None, bool]:
         won = done and self._end_status == "TASK_SUCCESSFUL"
-        self._won = self._won or won
         return (1.0 if reward >= 1.0 else 0.0), won
 
     def _step_info(self) -> dict[str, Any]:
@@ -373,11 +371,9 @@ class MiniHackEnv(NLELanguageEnv):
         return {(0, -1): "north", (1, 0): "east", (0, 1): "south", (-1, 0): "west"}[(dx, dy)]
 
 
+@functools.cache
 def _boxoban_kinds() -> np.ndarray:
     """Glyph -> 0 nothing, 1 wall (MiniHack's iron bars), 2 floor, 3 boulder, 4 fountain."""
-    cached = globals().get("_BOXOBAN_KINDS")
-    if cached is not None:
-        return cached
     nethack = require("nle.nethack", "balrog")
     kinds = np.zeros(nethack.MAX_GLYPH + 1, dtype=np.int8)
     for glyph in range(nethack.MAX_GLYPH):
@@ -391,5 +387,4 @@ def _boxoban_kinds() -> np.ndarray:
             kinds[glyph] = 3 if name == "boulder" else 2
         elif nethack.glyph_is_monster(glyph):
             kinds[glyph] = 2  # the player (or a monster) on a floor cell
-    globals()["_BOXOBAN_KINDS"] = kinds
     return kinds

@@ -51,6 +51,7 @@ from vlagent_envs.core.deps import require
 __all__ = [
     "MINIHACK_ACTIONS",
     "NLE_ACTIONS",
+    "OBSERVATION_KEYS",
     "KeyGrammar",
     "NetHackEnv",
     "NetHackProgress",
@@ -328,7 +329,8 @@ def render_tiles(glyphs: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- the env
-_OBSERVATION_KEYS = (
+#: The nle observation keys BALROG requests (``make_minihack_env``), NetHack and MiniHack alike.
+OBSERVATION_KEYS: tuple[str, ...] = (
     "glyphs",
     "blstats",
     "tty_chars",
@@ -476,13 +478,11 @@ class NLELanguageEnv(VLAgentEnv):
             chars = obs["tty_chars"]
             ascii_map = "".join(bytes(line).decode("latin-1") + "\n" for line in chars[1:])
             parts += [("cursor", f"{cursor}\n(x={col}, y={row})"), ("map", ascii_map)]
-            short = [("inventory", language.text_inventory(obs["inv_strs"], obs["inv_letters"]))]
+            short = []
         else:
             parts.append(("cursor", cursor))
-            short = [
-                ("statistics", language.text_blstats(blstats)),
-                ("inventory", language.text_inventory(obs["inv_strs"], obs["inv_letters"])),
-            ]
+            short = [("statistics", language.text_blstats(blstats))]
+        short.append(("inventory", language.text_inventory(obs["inv_strs"], obs["inv_letters"])))
         long_term = "\n".join(f"{name}:\n{value}\n" for name, value in parts)
         short_term = "\n".join(f"{name}:\n{value}\n" for name, value in short)
         return f"{long_term}\n{short_term}"
@@ -609,7 +609,7 @@ class NetHackEnv(NLELanguageEnv):
         from nle.env.tasks import NetHackChallenge
 
         return NetHackChallenge(
-            observation_keys=_OBSERVATION_KEYS,
+            observation_keys=OBSERVATION_KEYS,
             character="@",
             no_progress_timeout=self.no_progress_timeout,
             max_episode_steps=self.nle_max_episode_steps,
