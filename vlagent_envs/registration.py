@@ -15,19 +15,24 @@ from dataclasses import dataclass
 
 import gymnasium as gym
 
-__all__ = ["FAMILIES", "Family", "registered_ids"]
+__all__ = ["FAMILIES", "Family", "family_of", "registered_ids"]
 
 NAMESPACE = "VLAgent"
 
 
 @dataclass(frozen=True)
 class Family:
-    """An env family: its name, pip extra, the modules it needs and a one-line summary."""
+    """An env family: its name, pip extra, the modules it needs and a one-line summary.
+
+    ``needs_download`` marks a family whose data cannot ship (an official test set the user
+    downloads and points the env at): its ids are in the ``paper`` suite, not in ``quick``.
+    """
 
     name: str
     extra: str
     modules: tuple[str, ...]
     summary: str
+    needs_download: bool = False
 
 
 FAMILIES: dict[str, Family] = {}
@@ -35,15 +40,16 @@ FAMILIES: dict[str, Family] = {}
 
 def _register(
     family: Family,
-    task: str | None,
+    variant: str | None,
     entry_point: str,
+    /,
     *,
     max_episode_steps: int | None = None,
     version: int = 0,
     **kwargs: object,
 ) -> None:
     FAMILIES.setdefault(family.name, family)
-    name = family.name if task is None else f"{family.name}-{task}"
+    name = family.name if variant is None else f"{family.name}-{variant}"
     env_id = f"{NAMESPACE}/{name}-v{version}"
     if env_id in gym.registry:  # re-import (importlib.reload) is harmless
         return
@@ -56,10 +62,20 @@ def _register(
     )
 
 
+def family_of(env_id: str) -> str | None:
+    """The family an id belongs to: the longest family name it starts with (``VSIBench-MiniWorld``
+    before ``VSIBench``); ``None`` for an id that is not ours."""
+    name = env_id.removeprefix(f"{NAMESPACE}/")
+    if name == env_id:
+        return None
+    matches = [f for f in FAMILIES if name.startswith(f + "-")]
+    return max(matches, key=len, default=None)
+
+
 def registered_ids(family: str | None = None) -> list[str]:
     """Every registered ``VLAgent/...`` id, sorted; only one family's with ``family``."""
-    prefix = f"{NAMESPACE}/" + (f"{family}-" if family else "")
-    return sorted(i for i in gym.registry if i.startswith(prefix))
+    ids = (i for i in gym.registry if i.startswith(f"{NAMESPACE}/"))
+    return sorted(i for i in ids if family is None or family_of(i) == family)
 
 
 # --- Gym-Cards -----------------------------------------------------------------------------
@@ -294,3 +310,72 @@ for _task in (
 ):
     _register(BALROG_MINIHACK, _task, _MINIHACK, max_episode_steps=100, task_name=_task)
 del _task
+
+# --- VSI-Bench -----------------------------------------------------------------------------
+# One-step questions about a video (VL-DAC's spatial transfer benchmark). The official test set is
+# a download (nyu-visionx/VSI-Bench): the official ids read it from $VSIBENCH_ROOT (or root=...).
+# The MiniWorld ids play the generated set that ships (the same layout, ground truth from the
+# simulator's geometry). Task names are the official question types, with the three
+# relative-direction levels merged as the official aggregation merges them.
+_VSIBENCH = "vlagent_envs.benchmarks.vsibench.env:VSIBenchEnv"
+_VSIBENCH_TASKS = {
+    "ObjectCounting": "object_counting",
+    "ObjectAbsDistance": "object_abs_distance",
+    "ObjectSize": "object_size_estimation",
+    "RoomSize": "room_size_estimation",
+    "ObjectRelDistance": "object_rel_distance",
+    "ObjectRelDirection": "object_rel_direction",
+    "RoutePlanning": "route_planning",
+    "AppearanceOrder": "obj_appearance_order",
+}
+VSIBENCH = Family(
+    "VSIBench",
+    "vsibench",
+    ("av", "pandas", "pyarrow"),
+    "VSI-Bench's official test set (a download): spatial questions about indoor scan videos",
+    needs_download=True,
+)
+VSIBENCH_MINIWORLD = Family(
+    "VSIBench-MiniWorld",
+    "vsibench",
+    ("av", "pandas", "pyarrow"),
+    "VSI-Bench's eight question kinds on generated MiniWorld walk-through videos (ships)",
+)
+for _family, _kwargs in ((VSIBENCH, {}), (VSIBENCH_MINIWORLD, {"generated": True})):
+    _register(_family, None, _VSIBENCH, max_episode_steps=1, **_kwargs)
+    for _task, _type in _VSIBENCH_TASKS.items():
+        _register(_family, _task, _VSIBENCH, max_episode_steps=1, task=_type, **_kwargs)
+del _family, _kwargs, _task, _type
+
+# --- VisualWebBench ------------------------------------------------------------------------
+# One-step questions about a web page screenshot (VL-DAC's web transfer benchmark), one id per
+# task config. The official test set is a download (visualwebbench/VisualWebBench): the official
+# ids read it from $VISUALWEBBENCH_ROOT (or root=...). The WebShop ids play the generated set that
+# ships: Chromium screenshots of the WebShop site, ground truth from the pages' DOM.
+_VISUALWEBBENCH = "vlagent_envs.benchmarks.visualwebbench.env:VisualWebBenchEnv"
+_VISUALWEBBENCH_TASKS = {
+    "WebCaption": "web_caption",
+    "WebQA": "webqa",
+    "HeadingOCR": "heading_ocr",
+    "ElementOCR": "element_ocr",
+    "ElementGround": "element_ground",
+    "ActionPrediction": "action_prediction",
+    "ActionGround": "action_ground",
+}
+VISUALWEBBENCH = Family(
+    "VisualWebBench",
+    "visualwebbench",
+    ("pandas", "pyarrow", "rouge"),
+    "VisualWebBench's official test set (a download): seven web understanding/grounding tasks",
+    needs_download=True,
+)
+VISUALWEBBENCH_WEBSHOP = Family(
+    "VisualWebBench-WebShop",
+    "visualwebbench",
+    ("pandas", "pyarrow", "rouge"),
+    "VisualWebBench's seven tasks on generated screenshots of the WebShop site (ships)",
+)
+for _family, _kwargs in ((VISUALWEBBENCH, {}), (VISUALWEBBENCH_WEBSHOP, {"generated": True})):
+    for _task, _config in _VISUALWEBBENCH_TASKS.items():
+        _register(_family, _task, _VISUALWEBBENCH, max_episode_steps=1, task=_config, **_kwargs)
+del _family, _kwargs, _task, _config

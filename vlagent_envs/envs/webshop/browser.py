@@ -156,10 +156,36 @@ class ChromiumBrowser:
             gymnasium.error.DependencyNotInstalled: selenium is not installed.
         """
         with self._lock:
-            return self._screenshot(url)
+            image, restarted, _ = self._screenshot(url)
+            return image, restarted
 
-    def _screenshot(self, url: str) -> tuple[np.ndarray, bool]:
+    def screenshot_with_script(self, url: str, script: str, *args: Any) -> tuple[np.ndarray, Any]:
+        """Navigate to ``url``, run ``script`` in the page, then return what the viewport shows.
+
+        The script runs before the capture, on the page as loaded (scrolled to the top), so
+        rectangles it measures with ``getBoundingClientRect`` are pixel positions in the
+        screenshot. Restarts and errors are as for :meth:`screenshot`; after a restart the page
+        is loaded again and the script runs again.
+
+        Args:
+            url: The page to load; only ``localhost`` and ``127.0.0.1`` can be reached.
+            script: A function body for selenium's ``execute_script``: it reads its arguments
+                from ``arguments`` and ``return``s a JSON-like value.
+            *args: The script's arguments.
+
+        Returns:
+            ``(image, result)``: the RGB ``uint8`` screenshot of shape ``(height, width, 3)``,
+            and what the script returned (lists, dicts, strings, numbers, ``None``).
+        """
+        with self._lock:
+            image, _, result = self._screenshot(url, (script, args))
+            return image, result
+
+    def _screenshot(
+        self, url: str, script: tuple[str, tuple[Any, ...]] | None = None
+    ) -> tuple[np.ndarray, bool, Any]:
         restarted = False
+        result = None
         if self._session.inherited():
             self._session.forget()  # a forked copy starts a browser of its own
         for attempt in range(2):
@@ -167,7 +193,7 @@ class ChromiumBrowser:
                 self._start()
             errors = _death_errors()
             try:
-                png = self._load_and_capture(url)
+                png, result = self._load_and_capture(url, script)
                 break
             except errors as err:
                 if attempt:
@@ -183,7 +209,7 @@ class ChromiumBrowser:
                 self._session.stop(graceful=False)
                 self.restarts += 1
                 restarted = True
-        return self._decode(png), restarted
+        return self._decode(png), restarted, result
 
     def restart(self) -> None:
         """Stop the browser (if running) and start a fresh one with a new profile."""
@@ -285,8 +311,14 @@ class ChromiumBrowser:
             raise BrowserError(f"Chromium started but could not be set up: {err}") from err
         logger.debug("Chromium started: pids %s, profile %s", self.pids, profile_dir)
 
-    def _load_and_capture(self, url: str) -> bytes:
-        from selenium.common.exceptions import TimeoutException, WebDriverException
+    def _load_and_capture(
+        self, url: str, script: tuple[str, tuple[Any, ...]] | None = None
+    ) -> tuple[bytes, Any]:
+        from selenium.common.exceptions import (
+            JavascriptException,
+            TimeoutException,
+            WebDriverException,
+        )
 
         driver = self._session.driver
         try:
@@ -299,7 +331,13 @@ class ChromiumBrowser:
             if "net::ERR_" not in (err.msg or ""):
                 raise
             logger.warning("Chromium could not load %s: %s", url, _first_line(err))
-        return driver.get_screenshot_as_png()
+        result = None
+        if script is not None:
+            try:
+                result = driver.execute_script(script[0], *script[1])
+            except JavascriptException as err:  # the script's fault, not a dead browser
+                raise BrowserError(f"the script failed on {url}: {_first_line(err)}") from err
+        return driver.get_screenshot_as_png(), result
 
     def _decode(self, png: bytes) -> np.ndarray:
         from PIL import Image
