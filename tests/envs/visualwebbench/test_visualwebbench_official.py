@@ -444,3 +444,17 @@ def test_invalid_action_policies(root: Path) -> None:
     env.reset(seed=1)  # gold A: the default answer is played for an invalid one
     _, reward, *_, info = env.step("no idea")
     assert (reward, info["action_valid"]) == (1.0, False)
+
+
+def test_choice_tasks_list_their_option_letters() -> None:
+    env = gym.make("VLAgent/VisualWebBench-WebShop-ElementGround-v0")
+    _, info = env.reset(seed=0)
+    letters = info["admissible_actions"]
+    assert letters == [chr(ord("A") + i) for i in range(len(env.unwrapped.item.options))]
+    _, _, _, _, info = env.step(chr(ord("A") + len(letters)))  # a letter past the options
+    assert not info["action_valid"]
+    env.close()
+    env = gym.make("VLAgent/VisualWebBench-WebShop-HeadingOCR-v0")
+    _, info = env.reset(seed=0)
+    assert info["admissible_actions"] is None
+    env.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import pytest
-from conftest import LEVEL, ROWS, write_root
+from vsibench_fixtures import LEVEL, ROWS, write_root
 
 from vlagent_envs.benchmarks.vsibench import data, metrics
 from vlagent_envs.benchmarks.vsibench.data import VideoError, load_items, prompt
@@ -383,3 +383,18 @@ def test_conformance(registered: str, check: str) -> None:
 @pytest.mark.slow
 def test_conformance_vector(registered: str) -> None:
     conformance.check_vector(registered)
+
+
+def test_multiple_choice_questions_list_their_option_letters() -> None:
+    env = gym.make("VLAgent/VSIBench-MiniWorld-ObjectRelDistance-v0")
+    _, info = env.reset(seed=0)
+    options = env.unwrapped.item.options
+    assert info["admissible_actions"] == ["A", "B", "C", "D"][: len(options)]
+    wrong = next(a for a in info["admissible_actions"] if a != env.unwrapped.item.ground_truth)
+    _, reward, _, _, info = env.step(wrong)
+    assert info["action_valid"] and reward == 0.0
+    env.close()
+    env = gym.make("VLAgent/VSIBench-MiniWorld-RoomSize-v0")
+    _, info = env.reset(seed=0)
+    assert info["admissible_actions"] is None  # a numerical answer: an open grammar
+    env.close()

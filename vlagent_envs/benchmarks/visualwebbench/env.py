@@ -184,7 +184,9 @@ class VisualWebBenchEnv(VLAgentEnv):
     (the ``content`` of ``<meta name="description" content="...">`` for web_caption, the text
     after the first ``:`` for element_ocr, else the answer); text naming no answer at all (no
     letter or digit, a JSON object, ``null``, a bare ``Action:``, a Python call) is invalid.
-    ``admissible_actions()`` is ``None`` (an open grammar).
+    ``admissible_actions()`` lists a choice task's option letters (``"A"``..``"H"`` for eight
+    options; a letter past them is invalid, as the official index then matches no option) and is
+    ``None`` for a text task (an open grammar).
 
     ## Observation Space
     ``image``: the screenshot scaled to fit ``image_size`` (height, width; default 1024x1280),
@@ -350,6 +352,12 @@ class VisualWebBenchEnv(VLAgentEnv):
             f"VisualWebBench {self.task}, item {self.item.id}{site}: answer as the instruction "
             "asks, in one reply."
         )
+
+    def admissible_actions(self) -> list[str] | None:
+        """A choice task's option letters; ``None`` for a text task (an open grammar)."""
+        if self.task not in CHOICE_TASKS:
+            return None
+        return [chr(ord("A") + i) for i in range(min(len(self.item.options or ()), 26))]
 
     def _gold_text(self) -> str:
         answer = self.item.answer

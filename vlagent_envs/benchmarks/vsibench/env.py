@@ -127,7 +127,9 @@ class VSIBenchEnv(VLAgentEnv):
     question (case-insensitive), a number Python's ``float`` reads for a numerical one. Anything
     else (``"three"``, ``"3.5m"``, an empty answer) scores 0 in the official code and is invalid
     here, which also ends the episode with reward 0. ``parsed_action`` is the extracted text
-    unchanged; ``admissible_actions()`` is ``None`` (an open grammar).
+    unchanged; ``admissible_actions()`` lists a multiple-choice question's option letters
+    (``["A", "B", "C", "D"]``, what a random or constrained agent picks from) and is ``None``
+    for a numerical one (an open grammar).
 
     ## Observation Space
     ``frames``: ``(num_frames, H, W, 3)`` uint8, frames at ``np.linspace(0, total - 1,
@@ -246,6 +248,12 @@ class VSIBenchEnv(VLAgentEnv):
                     error,
                 )
         return np.zeros((self.num_frames, *self.image_shape), np.uint8)
+
+    def admissible_actions(self) -> list[str] | None:
+        """The option letters of a multiple-choice question; ``None`` for a numerical one."""
+        if not self.item.is_multiple_choice:
+            return None
+        return [chr(ord("A") + i) for i in range(len(self.item.options or ()))]
 
     def _admissible(self, action: str) -> bool:
         # Only tokens that can score are admissible, so an invalid answer (reward 0) is one the
