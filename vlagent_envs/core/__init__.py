@@ -3,7 +3,13 @@ shared wrappers and the text-to-image panel. Imports nothing heavy."""
 
 from vlagent_envs.core.actions import ActionGrammar, ChoiceGrammar, extract_action, normalize_text
 from vlagent_envs.core.deps import require
-from vlagent_envs.core.env import INFO_KEYS, InvalidActionPolicy, StepResult, VLAgentEnv
+from vlagent_envs.core.env import (
+    INFO_KEYS,
+    DatasetEnv,
+    InvalidActionPolicy,
+    StepResult,
+    VLAgentEnv,
+)
 from vlagent_envs.core.spaces import FreeText
 from vlagent_envs.core.wrappers import FrameHistory
 
@@ -23,6 +29,7 @@ __all__ = [
     "INFO_KEYS",
     "ActionGrammar",
     "ChoiceGrammar",
+    "DatasetEnv",
     "FrameHistory",
     "FreeText",
     "InvalidActionPolicy",

@@ -28,7 +28,7 @@ from gymnasium import spaces
 from vlagent_envs.core.actions import ActionGrammar, extract_action
 from vlagent_envs.core.spaces import FreeText
 
-__all__ = ["InvalidActionPolicy", "StepResult", "VLAgentEnv"]
+__all__ = ["DatasetEnv", "InvalidActionPolicy", "StepResult", "VLAgentEnv"]
 
 INFO_KEYS: tuple[str, ...] = (
     "raw_action",
@@ -330,3 +330,46 @@ class VLAgentEnv(gym.Env[dict, str]):
             "progress": 1.0 if self._success else self._progress,
             "invalid_actions": self._invalid_actions,
         }
+
+
+class DatasetEnv(VLAgentEnv):
+    """A :class:`VLAgentEnv` whose episodes are the items of a fixed list (a test set).
+
+    ``reset(seed=s)`` plays item ``s % num_items``, so seeds ``0..n-1`` enumerate the set in
+    order; ``options={"index": i}`` plays item ``i`` whatever the seed; a reset without either
+    draws an item from ``np_random``. Subclasses define :attr:`num_items` and call
+    :meth:`_choose_item` first thing in ``_reset``; the current item's position is
+    :attr:`index`.
+    """
+
+    index: int = 0
+    _reset_seed: int | None = None
+
+    @property
+    def num_items(self) -> int:
+        """How many items the env plays."""
+        raise NotImplementedError
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        self._reset_seed = seed  # _choose_item picks the item from it
+        return super().reset(seed=seed, options=options)
+
+    def _choose_item(self, options: dict[str, Any] | None) -> int:
+        """Set and return :attr:`index` for a new episode (see the class docstring).
+
+        Raises:
+            ValueError: ``options["index"]`` is out of range.
+        """
+        count = self.num_items
+        if options and "index" in options:
+            index = int(options["index"])
+            if not 0 <= index < count:
+                raise ValueError(f"options['index'] must be in [0, {count}), got {index}")
+        elif self._reset_seed is not None:
+            index = self._reset_seed % count
+        else:
+            index = int(self.np_random.integers(count))
+        self.index = index
+        return index

@@ -35,7 +35,7 @@ from vlagent_envs.benchmarks.visualwebbench.prompts import (
     caption_from_output,
     postprocess,
 )
-from vlagent_envs.core import InvalidActionPolicy, StepResult, VLAgentEnv
+from vlagent_envs.core import DatasetEnv, InvalidActionPolicy, StepResult
 
 __all__ = [
     "DEFAULT_IMAGE_SIZE",
@@ -160,7 +160,7 @@ def fit_screenshot(image: Any, size: tuple[int, int]) -> tuple[np.ndarray, float
     return np.asarray(canvas, dtype=np.uint8).copy(), scale
 
 
-class VisualWebBenchEnv(VLAgentEnv):
+class VisualWebBenchEnv(DatasetEnv):
     """VisualWebBench: answer one question about a web page screenshot.
 
     ## Description
@@ -263,8 +263,6 @@ class VisualWebBenchEnv(VLAgentEnv):
                 "VisualWebBench has no action set to draw from: use invalid_action_policy "
                 f"'noop' or 'default' with an answer the grammar leaves unchanged, got {policy}"
             )
-        self.index = 0
-        self._reset_seed: int | None = None
         self._images: OrderedDict[int, tuple[np.ndarray, float, str]] = OrderedDict()
         self._image_error = ""
         self._scale = 1.0
@@ -320,10 +318,13 @@ class VisualWebBenchEnv(VLAgentEnv):
         return state
 
     # ------------------------------------------------------------------ episode
+    @property
+    def num_items(self) -> int:
+        return len(self.items)
+
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        self._reset_seed = seed  # _reset picks the item from it
         obs, info = super().reset(seed=seed, options=options)
         info.update(self._item_info())
         return obs, info
@@ -336,16 +337,7 @@ class VisualWebBenchEnv(VLAgentEnv):
         }
 
     def _reset(self, options: dict[str, Any] | None) -> str:
-        count = len(self.items)
-        if options and "index" in options:
-            index = int(options["index"])
-            if not 0 <= index < count:
-                raise ValueError(f"options['index'] must be in [0, {count}), got {index}")
-        elif self._reset_seed is not None:
-            index = self._reset_seed % count
-        else:
-            index = int(self.np_random.integers(count))
-        self.index = index
+        index = self._choose_item(options)
         _, self._scale, self._image_error = self._fitted(index)
         site = f" from {self.item.website}" if self.item.website else ""
         return (

@@ -24,7 +24,7 @@ from vlagent_envs.benchmarks.vsibench.data import (
     sample_frames,
 )
 from vlagent_envs.benchmarks.vsibench.metrics import fuzzy_matching, score, to_float
-from vlagent_envs.core import InvalidActionPolicy, StepResult, VLAgentEnv
+from vlagent_envs.core import DatasetEnv, InvalidActionPolicy, StepResult
 
 __all__ = ["ENV_VAR", "GENERATED_ROOT", "AnswerGrammar", "VSIBenchEnv", "resolve_root"]
 
@@ -106,7 +106,7 @@ class AnswerGrammar:
         return "AnswerGrammar()"
 
 
-class VSIBenchEnv(VLAgentEnv):
+class VSIBenchEnv(DatasetEnv):
     """VSI-Bench: answer one spatial question about a video of an indoor scene.
 
     ## Description
@@ -199,8 +199,6 @@ class VSIBenchEnv(VLAgentEnv):
                 "VSI-Bench has no answer to fall back on: use invalid_action_policy 'noop', "
                 f"got {self.invalid_action_policy}"
             )
-        self.index = 0
-        self._reset_seed: int | None = None
         self._video_error: str | None = None
 
     # ------------------------------------------------------------------ episode
@@ -209,26 +207,20 @@ class VSIBenchEnv(VLAgentEnv):
         """The current episode's question."""
         return self.items[self.index]
 
+    @property
+    def num_items(self) -> int:
+        return len(self.items)
+
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        self._reset_seed = seed  # _reset picks the item from it
         obs, info = super().reset(seed=seed, options=options)
         info.update(question_type=self.item.question_type, task=self.item.task)
         info["item_id"] = self.item.id
         return obs, info
 
     def _reset(self, options: dict[str, Any] | None) -> str:
-        count = len(self.items)
-        if options and "index" in options:
-            index = int(options["index"])
-            if not 0 <= index < count:
-                raise ValueError(f"options['index'] must be in [0, {count}), got {index}")
-        elif self._reset_seed is not None:
-            index = self._reset_seed % count
-        else:
-            index = int(self.np_random.integers(count))
-        self.index = index
+        self._choose_item(options)
         self._video_error = None
         self._frames()  # decode now, so a broken video is reported at reset
         kind = "multiple choice" if self.item.is_multiple_choice else "numerical"

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from vlagent_envs.core import InvalidActionPolicy, StepResult, VLAgentEnv
+from vlagent_envs.core import DatasetEnv, InvalidActionPolicy, StepResult
 from vlagent_envs.core.render import TextPanel
 from vlagent_envs.envs.mathqa.answer import (
     FinalAnswerGrammar,
@@ -34,7 +34,7 @@ def _panel() -> TextPanel:
     return TextPanel(_IMAGE_SIZE, _IMAGE_SIZE, font_size=15)
 
 
-class MathQAEnv(VLAgentEnv):
+class MathQAEnv(DatasetEnv):
     """MathQA: solve a grade-school math word problem in one answer.
 
     ## Description
@@ -111,31 +111,18 @@ class MathQAEnv(VLAgentEnv):
                 "MathQA has no action set to draw from: use invalid_action_policy 'noop' or "
                 f"'default' with a plain number as default_action, got {policy}"
             )
-        self.index = 0
-        self._reset_seed: int | None = None
 
     @property
     def problem(self) -> Problem:
         """The current episode's problem."""
         return self.problems[self.index]
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        self._reset_seed = seed  # _reset picks the problem from it
-        return super().reset(seed=seed, options=options)
+    @property
+    def num_items(self) -> int:
+        return len(self.problems)
 
     def _reset(self, options: dict[str, Any] | None) -> str:
-        count = len(self.problems)
-        if options and "index" in options:
-            index = int(options["index"])
-            if not 0 <= index < count:
-                raise ValueError(f"options['index'] must be in [0, {count}), got {index}")
-        elif self._reset_seed is not None:
-            index = self._reset_seed % count
-        else:
-            index = int(self.np_random.integers(count))
-        self.index = index
+        self._choose_item(options)
         return self.problem.question
 
     def _step(self, action: str) -> StepResult:
