@@ -339,7 +339,7 @@ class DatasetEnv(VLAgentEnv):
     order; ``options={"index": i}`` plays item ``i`` whatever the seed; a reset without either
     draws an item from ``np_random``. Subclasses define :attr:`num_items` and call
     :meth:`_choose_item` first thing in ``_reset``; the current item's position is
-    :attr:`index`.
+    :attr:`index`. The reset info adds :meth:`_item_info` (which item this episode plays).
     """
 
     index: int = 0
@@ -354,7 +354,13 @@ class DatasetEnv(VLAgentEnv):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         self._reset_seed = seed  # _choose_item picks the item from it
-        return super().reset(seed=seed, options=options)
+        obs, info = super().reset(seed=seed, options=options)
+        info.update(self._item_info())
+        return obs, info
+
+    def _item_info(self) -> dict[str, Any]:
+        """Info keys naming the current item, added to the reset info (none by default)."""
+        return {}
 
     def _choose_item(self, options: dict[str, Any] | None) -> int:
         """Set and return :attr:`index` for a new episode (see the class docstring).

@@ -12,7 +12,6 @@ import io
 import json
 import os
 import random
-import shutil
 import socket
 import threading
 import urllib.error
@@ -28,6 +27,8 @@ import pytest
 from PIL import Image
 
 from vlagent_envs.benchmarks.visualwebbench import generate as gen
+from vlagent_envs.benchmarks.visualwebbench.data import TASKS
+from vlagent_envs.envs.webshop.browser import browser_problem
 
 SHIPPED = Path(gen.__file__).parent / "data" / "webshop"
 
@@ -192,8 +193,8 @@ def test_the_shipped_set_loads_and_its_gold_answers_score_one() -> None:
     metrics = pytest.importorskip("vlagent_envs.benchmarks.visualwebbench.metrics")
     total = sum(f.stat().st_size for f in SHIPPED.rglob("*") if f.is_file())
     assert total < 4_000_000
-    assert sorted(p.name for p in SHIPPED.iterdir()) == sorted(gen.CONFIGS)
-    for config in gen.CONFIGS:
+    assert sorted(p.name for p in SHIPPED.iterdir()) == sorted(TASKS)
+    for config in TASKS:
         assert [p.name for p in (SHIPPED / config).iterdir()] == [gen.PARQUET_NAME]
         items = data.load_items(SHIPPED, config)
         assert len(items) == 6
@@ -211,23 +212,8 @@ def test_the_shipped_set_loads_and_its_gold_answers_score_one() -> None:
 # -- one small generation, in Chromium ------------------------------------------------------
 
 
-def _browser_problem() -> str | None:
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "selenium is not installed"
-    for name, env_var in (
-        ("chromium", "VLAGENT_CHROMIUM"),
-        ("chromedriver", "VLAGENT_CHROMEDRIVER"),
-    ):
-        path = os.environ.get(env_var) or shutil.which(name)
-        if not path or not os.access(path, os.X_OK):
-            return f"{name} not found (apt-get install chromium chromium-driver)"
-    return None
-
-
 def _require_browser() -> None:
-    problem = _browser_problem()
+    problem = browser_problem()
     if problem:
         if os.environ.get("CI") == "true":
             pytest.fail(f"browser test cannot run under CI: {problem}")
@@ -265,8 +251,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 @pytest.mark.slow
 def test_generation_writes_the_official_layout(run: dict[str, Any]) -> None:
     root = run["root"]
-    assert sorted(p.name for p in root.iterdir()) == sorted(gen.CONFIGS)
-    for config in gen.CONFIGS:
+    assert sorted(p.name for p in root.iterdir()) == sorted(TASKS)
+    for config in TASKS:
         table = pq.read_table(root / config / gen.PARQUET_NAME)
         assert table.column_names == list(gen.FEATURES[config]) and table.num_rows == 1
         (row,) = table.to_pylist()
@@ -286,7 +272,7 @@ def test_generation_writes_the_official_layout(run: dict[str, Any]) -> None:
             assert len(set(map(str, row["options"]))) == gen.NUM_CHOICES
     data = pytest.importorskip("vlagent_envs.benchmarks.visualwebbench.data")
     metrics = pytest.importorskip("vlagent_envs.benchmarks.visualwebbench.metrics")
-    for config in gen.CONFIGS:
+    for config in TASKS:
         (item,) = data.load_items(root, config)
         assert metrics.score(item, _gold_prediction(item)) == pytest.approx(1.0, abs=1e-6)
 
@@ -404,7 +390,7 @@ def test_the_cli_writes_every_config(tmp_path: Path, monkeypatch: pytest.MonkeyP
     def fake_items(seed: int, per_task: int, **kwargs: Any) -> list[gen.GeneratedItem]:
         assert (seed, per_task) == (5, 2)
         items = []
-        for config in gen.CONFIGS:
+        for config in TASKS:
             for n in range(per_task):
                 row = {"id": f"{config}_{n}", "task_type": config, "website": "webshop"}
                 row |= {"image": {"bytes": png, "path": None}, "image_size": [4, 2]}
@@ -415,7 +401,7 @@ def test_the_cli_writes_every_config(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(gen, "generate_items", fake_items)
     gen.main(["--out", str(tmp_path / "out"), "--seed", "5", "--per-task", "2"])
-    for config in gen.CONFIGS:
+    for config in TASKS:
         assert pq.read_table(tmp_path / "out" / config / gen.PARQUET_NAME).num_rows == 2
 
 

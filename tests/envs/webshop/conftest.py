@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-
-def browser_problem() -> str | None:
-    """Why headless Chromium cannot run here, or ``None``."""
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "selenium is not installed (pip install selenium)"
-    for name, env_var in (
-        ("chromium", "VLAGENT_CHROMIUM"),
-        ("chromedriver", "VLAGENT_CHROMEDRIVER"),
-    ):
-        path = os.environ.get(env_var) or shutil.which(name)
-        if not path or not os.access(path, os.X_OK):
-            return f"{name} not found (apt-get install chromium chromium-driver)"
-    return None
+from vlagent_envs.envs.webshop.browser import browser_problem
 
 
 @pytest.fixture

@@ -322,13 +322,6 @@ class VisualWebBenchEnv(DatasetEnv):
     def num_items(self) -> int:
         return len(self.items)
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        obs, info = super().reset(seed=seed, options=options)
-        info.update(self._item_info())
-        return obs, info
-
     def _item_info(self) -> dict[str, Any]:
         return {
             "item_id": self.item.id,

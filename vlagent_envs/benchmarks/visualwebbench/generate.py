@@ -95,13 +95,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vlagent_envs.benchmarks.visualwebbench.data import TASKS
 from vlagent_envs.envs.webshop.pages import render_html
 from vlagent_envs.envs.webshop.shop import Shop, ShopSession
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "CONFIGS",
     "FEATURES",
     "META_SCRIPT",
     "PROBE_SCRIPT",
@@ -121,15 +121,6 @@ __all__ = [
     "write_parquet",
 ]
 
-CONFIGS = (
-    "web_caption",
-    "webqa",
-    "heading_ocr",
-    "element_ocr",
-    "element_ground",
-    "action_prediction",
-    "action_ground",
-)
 WIDTH, HEIGHT = 1280, 960
 NUM_CHOICES = 8  # A-H: lmms-eval's parser reads eight letters
 WEBSITE = "webshop"
@@ -714,16 +705,28 @@ class _Generator:
         if len(pool) < NUM_CHOICES:
             raise _Skip
         target, others = pool[0], pool[1:]
+        row, candidates = self._grounding_row(rng, image, target, others)
+        row["elem_desc"] = target["text"]
+        return GeneratedItem("element_ground", row, "", target=target, candidates=candidates)
+
+    def _grounding_row(
+        self,
+        rng: random.Random,
+        image: Any,
+        target: dict[str, Any],
+        others: list[dict[str, Any]],
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The row fields the two grounding tasks share: ``NUM_CHOICES`` candidates (the target
+        among them) boxed with letter IDs on the image, their boxes, the target's index."""
         candidates, answer = assemble_options(target, others, rng)
         ratios = [bbox_ratio(c["box"], image.size) for c in candidates]
         row = {
             "image": self._image(draw_candidates(image, ratios)),
             "raw_image": self._image(image),
             "options": ratios,
-            "elem_desc": target["text"],
             "answer": answer,
         }
-        return GeneratedItem("element_ground", row, "", target=target, candidates=candidates)
+        return row, candidates
 
     def _action_ground(
         self, rng: random.Random, image: Any, probe: dict[str, Any]
@@ -739,15 +742,8 @@ class _Generator:
             raise _Skip
         target = rng.choice(targets)
         others = [e for e in pool if e is not target]
-        candidates, answer = assemble_options(target, others, rng)
-        ratios = [bbox_ratio(c["box"], image.size) for c in candidates]
-        row = {
-            "image": self._image(draw_candidates(image, ratios)),
-            "raw_image": self._image(image),
-            "options": ratios,
-            "instruction": _instruction(target, probe),
-            "answer": answer,
-        }
+        row, candidates = self._grounding_row(rng, image, target, others)
+        row["instruction"] = _instruction(target, probe)
         return GeneratedItem("action_ground", row, "", target=target, candidates=candidates)
 
     def _action_prediction(
@@ -869,7 +865,7 @@ def generate_items(
     seed: int = 0,
     per_task: int = 6,
     *,
-    configs: Sequence[str] = CONFIGS,
+    configs: Sequence[str] = TASKS,
     catalog_seed: int = 0,
     cache_dir: str | Path | None = None,
     keep_open: Any = None,
@@ -892,9 +888,9 @@ def generate_items(
     """
     from vlagent_envs.envs.webshop.browser import ChromiumBrowser
 
-    unknown = sorted(set(configs) - set(CONFIGS))
+    unknown = sorted(set(configs) - set(TASKS))
     if unknown:
-        raise ValueError(f"unknown configs {unknown}; VisualWebBench's are {list(CONFIGS)}")
+        raise ValueError(f"unknown configs {unknown}; VisualWebBench's are {list(TASKS)}")
     if per_task < 1:
         raise ValueError(f"per_task must be at least 1, got {per_task}")
     shop = Shop.load(catalog_seed=catalog_seed, cache_dir=cache_dir)
@@ -942,7 +938,7 @@ def write_dataset(
 
 
 def _write_items(root: Path, items: Sequence[GeneratedItem]) -> Path:
-    for config in CONFIGS:
+    for config in TASKS:
         rows = [item.row for item in items if item.config == config]
         if rows:
             write_parquet(root / config / PARQUET_NAME, config, rows)
@@ -960,7 +956,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     root = write_dataset(args.out, args.seed, args.per_task, catalog_seed=args.catalog_seed)
     total = sum(f.stat().st_size for f in root.rglob("*.parquet"))
-    print(f"wrote {len(CONFIGS)} configs x {args.per_task} items to {root} ({total / 1e6:.2f} MB)")
+    print(f"wrote {len(TASKS)} configs x {args.per_task} items to {root} ({total / 1e6:.2f} MB)")
 
 
 if __name__ == "__main__":

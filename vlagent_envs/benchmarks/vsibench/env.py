@@ -211,13 +211,12 @@ class VSIBenchEnv(DatasetEnv):
     def num_items(self) -> int:
         return len(self.items)
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        obs, info = super().reset(seed=seed, options=options)
-        info.update(question_type=self.item.question_type, task=self.item.task)
-        info["item_id"] = self.item.id
-        return obs, info
+    def _item_info(self) -> dict[str, Any]:
+        return {
+            "question_type": self.item.question_type,
+            "task": self.item.task,
+            "item_id": self.item.id,
+        }
 
     def _reset(self, options: dict[str, Any] | None) -> str:
         self._choose_item(options)
@@ -261,9 +260,7 @@ class VSIBenchEnv(DatasetEnv):
 
     def _outcome(self, prediction: str | None) -> dict[str, Any]:
         info: dict[str, Any] = {
-            "question_type": self.item.question_type,
-            "task": self.item.task,
-            "item_id": self.item.id,
+            **self._item_info(),
             "ground_truth": self.item.ground_truth,
             "prediction": prediction,
         }

@@ -99,12 +99,13 @@ from typing import Any
 
 import numpy as np
 
+from vlagent_envs.benchmarks.vsibench.data import REQUIRED_COLUMNS
+
 __all__ = [
     "CATEGORIES",
     "DATASET",
     "GENERATOR_VERSION",
     "MESH_BOUNDS",
-    "QUESTION_TYPES",
     "Category",
     "Scene",
     "SceneObject",
@@ -167,19 +168,6 @@ MIN_DIRECTION_DISTANCE = 1.0
 MIN_ROUTE_LEG = 1.0
 # A route leg must pass this far (x, z) from other objects; y: any height blocks it.
 _LEG_PAD = np.array([0.1, 1.0, 0.1])
-
-QUESTION_TYPES: tuple[str, ...] = (
-    "object_counting",
-    "object_abs_distance",
-    "object_size_estimation",
-    "room_size_estimation",
-    "object_rel_distance",
-    "object_rel_direction_easy",
-    "object_rel_direction_medium",
-    "object_rel_direction_hard",
-    "route_planning",
-    "obj_appearance_order",
-)
 
 # Questions of each type per scene, at most.
 MAX_PER_SCENE: dict[str, int] = {
@@ -1187,15 +1175,7 @@ def write_dataset(
     rows = dataset_rows(seed, num_scenes, num_frames)
     frame = pd.DataFrame(
         rows,
-        columns=[
-            "id",
-            "dataset",
-            "scene_name",
-            "question_type",
-            "question",
-            "ground_truth",
-            "options",
-        ],
+        columns=list(REQUIRED_COLUMNS),
     )
     frame.to_parquet(root / "test.parquet", index=False)
     if render:

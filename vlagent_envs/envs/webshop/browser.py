@@ -55,7 +55,13 @@ from gymnasium.error import DependencyNotInstalled
 
 from vlagent_envs.envs.webshop.sharing import ProcessShared
 
-__all__ = ["BrowserError", "ChromiumBrowser", "release_shared_browser", "shared_browser"]
+__all__ = [
+    "BrowserError",
+    "ChromiumBrowser",
+    "browser_problem",
+    "release_shared_browser",
+    "shared_browser",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -254,10 +260,8 @@ class ChromiumBrowser:
     # -- internals --------------------------------------------------------------------------
 
     def _start(self) -> None:
-        chromium = _find_binary(self._chromium, "VLAGENT_CHROMIUM", "chromium", "Chromium")
-        chromedriver = _find_binary(
-            self._chromedriver, "VLAGENT_CHROMEDRIVER", "chromedriver", "chromedriver"
-        )
+        chromium = _find_binary(self._chromium, *_BINARIES[0])
+        chromedriver = _find_binary(self._chromedriver, *_BINARIES[1])
         webdriver, service_class = _import_selenium()
         # Both paths are given, so selenium-manager is skipped; SE_OFFLINE guards the rest.
         os.environ.setdefault("SE_OFFLINE", "true")
@@ -408,6 +412,25 @@ class _Session:
                 driver.quit()  # chromedriver is gone: this only closes selenium's client
         if profile_dir is not None:
             shutil.rmtree(profile_dir, ignore_errors=True)
+
+
+def browser_problem() -> str | None:
+    """Why a default :class:`ChromiumBrowser` cannot start here (selenium, Chromium or
+    chromedriver missing), or ``None``: for callers that skip browser work instead of failing."""
+    try:
+        _import_selenium()
+        for binary in _BINARIES:
+            _find_binary(None, *binary)
+    except (DependencyNotInstalled, BrowserError) as error:
+        return str(error)
+    return None
+
+
+# (environment variable, name on PATH, label) of the two programs a browser needs.
+_BINARIES = (
+    ("VLAGENT_CHROMIUM", "chromium", "Chromium"),
+    ("VLAGENT_CHROMEDRIVER", "chromedriver", "chromedriver"),
+)
 
 
 def _find_binary(explicit: str | None, env_var: str, name: str, label: str) -> str:
